@@ -1,0 +1,44 @@
+"""Cloud adapters, looked up by the environment's `cloud:` value.
+
+Adapters are imported lazily: a cloud's provider bindings (hundreds of MB) load
+only when an environment uses that cloud.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from adapters.base import CloudAdapter
+from terraml.errors import UserError
+
+_ADAPTERS = {
+    "aws": "adapters.aws:AwsAdapter",
+}
+KNOWN_CLOUDS = ("aws", "gcp", "azure")
+
+
+def get_adapter(cloud: str, *, source: str = "") -> CloudAdapter:
+    """The adapter for `cloud`; `UserError` when the cloud has no adapter yet."""
+    where = f"{source}: " if source else ""
+    target = _ADAPTERS.get(cloud)
+    if target is None:
+        if cloud in KNOWN_CLOUDS:
+            raise UserError(
+                f"{where}cloud: '{cloud}' is not supported yet by this terraml version "
+                f"(supported: {', '.join(sorted(_ADAPTERS))})"
+            )
+        raise UserError(f"{where}cloud: expected one of {', '.join(KNOWN_CLOUDS)}, found {cloud!r}")
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        extra = {"aws": "aws", "gcp": "gcp", "azure": "azure"}[cloud]
+        raise UserError(
+            f"{where}cloud '{cloud}' needs the '{extra}' extra: pip install 'terraml[{extra}]' "
+            f"(missing module {exc.name})"
+        ) from None
+    return getattr(module, class_name)()
+
+
+def supported_clouds() -> tuple[str, ...]:
+    return tuple(sorted(_ADAPTERS))

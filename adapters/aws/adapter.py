@@ -1,0 +1,109 @@
+"""`AwsAdapter`: the AWS implementation of `CloudAdapter` (wires the per-service modules)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from constructs import Construct
+
+from adapters.aws import budget as aws_budget
+from adapters.aws import compute as aws_compute
+from adapters.aws import identity as aws_identity
+from adapters.aws import machines
+from adapters.aws import monitoring as aws_monitoring
+from adapters.aws import network as aws_network
+from adapters.aws import registry as aws_registry
+from adapters.aws import serving as aws_serving
+from adapters.aws import storage
+from adapters.aws.provider import configure_provider
+from adapters.base import AcceleratorChoice, Capability, CloudAdapter, LocalEmulator, Refs
+from stacks.config import Environment
+
+
+class AwsAdapter(CloudAdapter):
+    name: ClassVar[str] = "aws"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({
+        Capability.SERVERLESS_SERVING,
+        Capability.SERVING_DATA_CAPTURE,
+        Capability.SPOT_TRAINING,
+        Capability.BATCH_COMPUTE,
+        Capability.BUDGET_TAG_FILTER,
+    })
+
+    def __init__(self) -> None:
+        self._account = ""
+        self._partition = "aws"
+
+    def training_machine(self, accelerator: str | None, count: int,
+                         instance_type: str | None) -> AcceleratorChoice:
+        if instance_type:
+            return AcceleratorChoice(instance_type=instance_type, accelerator=None, count=0)
+        if accelerator is None:
+            return AcceleratorChoice(machines.CPU_INSTANCES["medium"], None, 0)
+        return machines.gpu_instance(accelerator, count)
+
+    def serving_machine(self, accelerator: str | None, size: str,
+                        instance_type: str | None) -> AcceleratorChoice:
+        if instance_type:
+            return AcceleratorChoice(instance_type=instance_type, accelerator=None, count=0)
+        if accelerator:
+            return machines.gpu_instance(accelerator, 1)
+        return AcceleratorChoice(machines.CPU_INSTANCES[size], None, 0)
+
+    def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
+        self._account, self._partition = configure_provider(stack, env, local)
+
+    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
+        return storage.encryption_key(scope, env, self._account, self._partition)
+
+    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        return aws_network.network(scope, env, key)
+
+    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        return storage.data_lake(scope, env, key, self._account, self._partition)
+
+    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        return aws_registry.registry(scope, env, key)
+
+    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
+                 registry: Refs) -> Refs:
+        return aws_identity.identity(scope, env, key, data, registry, self._account, self._partition)
+
+    def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
+        return aws_compute.compute(scope, env, network)
+
+    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
+                 data: Refs, identity: Refs) -> Refs:
+        spec = env.training
+        machine = self.training_machine(spec.accelerator, spec.count, spec.instance_type)
+        buckets = data["buckets"]
+        max_run = int(spec.max_runtime_hours * 3600)
+        return Refs(outputs={
+            "training_role": identity["training"].arn,
+            "training_output_uri": f"s3://{buckets['models'].bucket}/training-output/",
+            "training_checkpoint_uri": f"s3://{buckets['artifacts'].bucket}/checkpoints/",
+            "training_kms_key": key["key"].arn,
+            "training_subnet_ids": [s.id for s in network["subnets"]],
+            "training_security_group_id": network["security_group"].id,
+            "training_instance_type": machine.instance_type,
+            "training_instance_count": 1,
+            "training_spot": spec.spot,
+            "training_max_runtime_seconds": max_run,
+            # Managed spot must finish within max_wait >= max_run; allow queueing for capacity.
+            "training_max_wait_seconds": max_run * 2 if spec.spot else max_run,
+            "training_max_parallel_jobs": spec.max_parallel_jobs,
+        })
+
+    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
+                data: Refs, registry: Refs, identity: Refs) -> Refs:
+        spec = env.serving
+        machine = None if spec.mode == "serverless" else \
+            self.serving_machine(spec.accelerator, spec.size, spec.instance_type)
+        return aws_serving.serving(scope, env, machine, key, network, data, registry, identity)
+
+    def monitoring(self, scope: Construct, env: Environment, key: Refs,
+                   serving: Refs | None) -> Refs:
+        return aws_monitoring.monitoring(scope, env, key, serving, self._account)
+
+    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
+        return aws_budget.budget(scope, env, monitoring)

@@ -1,0 +1,156 @@
+"""The adapter interface: how a cloud turns neutral specs into provider resources.
+
+One `CloudAdapter` subclass per cloud, in its own package. `modules/` and
+`stacks/` talk only to this interface and ask `supports(Capability.X)` instead
+of comparing cloud names (the SkyPilot `Cloud` + features pattern).
+
+Contract for every building method: it is called once per stack, in the order
+`configure`, `encryption_key`, `network`, `data_lake`, `registry`, `identity`,
+`compute`, `training`, `serving`, `monitoring`, `budget`; it creates L1 provider
+resources under `scope` with stable construct ids and returns a `Refs` object
+whose `outputs` become stack outputs with the same neutral names on every cloud.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum, auto
+from typing import Any, ClassVar
+
+from constructs import Construct
+
+from stacks.config import Environment
+from terraml.errors import UserError
+
+
+class Capability(Enum):
+    """Features a cloud may or may not offer; modules ask before they rely on one."""
+
+    SERVERLESS_SERVING = auto()  # pay-per-request endpoints with no instance to size
+    SCALE_TO_ZERO_SERVING = auto()  # real-time endpoints whose minimum can be 0
+    SERVERLESS_GPU = auto()  # GPUs on serverless endpoints
+    SERVERLESS_IN_VPC = auto()  # serverless endpoints inside the private network
+    SERVING_DATA_CAPTURE = auto()  # request/response capture to the data lake
+    SERVERLESS_DATA_CAPTURE = auto()
+    SPOT_TRAINING = auto()  # managed spot / preemptible training jobs
+    BATCH_COMPUTE = auto()  # a managed CPU batch pool that scales from zero
+    BUDGET_TAG_FILTER = auto()  # budgets filtered by the environment's tag/label
+
+
+@dataclass(frozen=True)
+class LocalEmulator:
+    """Point the provider at a local emulator (moto) instead of the cloud."""
+
+    endpoint: str  # e.g. http://127.0.0.1:4566
+    provider_version: str | None = None  # e.g. "5.100.0" from a filesystem mirror
+
+
+@dataclass
+class Refs:
+    """What a building step made, as values other steps (and stack outputs) use.
+
+    `outputs` holds the neutral stack outputs (name -> token or literal);
+    `handles` holds cloud-specific objects later steps of the same adapter need.
+    """
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    handles: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.handles:
+            return self.handles[name]
+        return self.outputs[name]
+
+
+@dataclass(frozen=True)
+class AcceleratorChoice:
+    """A neutral accelerator request resolved to this cloud's machine."""
+
+    instance_type: str
+    accelerator: str | None
+    count: int
+    accelerator_type: str | None = None  # e.g. GCP's NVIDIA_TESLA_T4
+
+
+class CloudAdapter(ABC):
+    """Base class for one cloud. Subclasses set `name` and `capabilities`."""
+
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def require(self, capability: Capability, env: Environment, what: str) -> None:
+        """Raise a one-line `UserError` when the environment needs a missing capability."""
+        if not self.supports(capability):
+            raise UserError(
+                f"environment '{env.name}': {what} is not available on {self.name} "
+                f"(missing capability {capability.name})"
+            )
+
+    # -- neutral size tables (each cloud ships its own) -----------------------------
+
+    @abstractmethod
+    def training_machine(self, accelerator: str | None, count: int,
+                         instance_type: str | None) -> AcceleratorChoice:
+        """Resolve a neutral accelerator x count (or explicit type) for training."""
+
+    @abstractmethod
+    def serving_machine(self, accelerator: str | None, size: str,
+                        instance_type: str | None) -> AcceleratorChoice:
+        """Resolve the serving instance for a real-time endpoint."""
+
+    # -- building steps ---------------------------------------------------------------
+
+    @abstractmethod
+    def configure(self, stack: Construct, env: Environment,
+                  local: LocalEmulator | None) -> None:
+        """Providers, version constraints, state backend and default tags/labels."""
+
+    @abstractmethod
+    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
+        """A customer-managed key for everything at rest. Outputs: `kms_key`."""
+
+    @abstractmethod
+    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        """Private network. Outputs: `network_id`, `subnet_ids`, `security_group_id`."""
+
+    @abstractmethod
+    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        """Buckets (raw, features, models, artifacts, ...) and a table catalog.
+        Outputs: `bucket_<name>` for each bucket, `catalog_database`."""
+
+    @abstractmethod
+    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        """Container repositories and a model registry.
+        Outputs: `repository_<name>_url`, `model_registry`."""
+
+    @abstractmethod
+    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
+                 registry: Refs) -> Refs:
+        """Least-privilege identities. Outputs: `training_role`, `serving_role`."""
+
+    @abstractmethod
+    def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
+        """CPU batch pool scaling from zero. Outputs: `batch_queue`."""
+
+    @abstractmethod
+    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
+                 data: Refs, identity: Refs) -> Refs:
+        """What a training job needs, as outputs (`training_*`); may create nothing."""
+
+    @abstractmethod
+    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
+                data: Refs, registry: Refs, identity: Refs) -> Refs:
+        """The model endpoint. Outputs: `endpoint_name`, `serving_mode`."""
+
+    @abstractmethod
+    def monitoring(self, scope: Construct, env: Environment, key: Refs,
+                   serving: Refs | None) -> Refs:
+        """Notifications and alarms. Outputs: `alerts_topic`."""
+
+    @abstractmethod
+    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
+        """Monthly budget with threshold notifications. Outputs: `budget_name`."""

@@ -1,0 +1,49 @@
+"""Build the CDK app: one stack per environment file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktn import App
+
+from adapters.base import LocalEmulator
+from stacks.config import Environment, load_environment
+from terraml.errors import UserError
+
+DEFAULT_ENV_DIR = Path("environments")
+# S3 native state locking (use_lockfile) needs Terraform/OpenTofu >= 1.10.
+TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
+REQUIRED_TERRAFORM = ">= 1.10"
+
+
+def environment_files(directory: Path = DEFAULT_ENV_DIR) -> list[Path]:
+    """Every `*.yaml` / `*.yml` in `directory`, sorted; `UserError` if there are none."""
+    if not directory.is_dir():
+        raise UserError(f"{directory}: environments directory not found")
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not files:
+        raise UserError(f"{directory}: no environment files (*.yaml) found")
+    return files
+
+
+def load_environments(files: list[Path]) -> list[Environment]:
+    """Validate every file first, so a bad file stops the run before anything is written."""
+    envs = [load_environment(path) for path in files]
+    seen: dict[str, Path] = {}
+    for env in envs:
+        if env.name in seen:
+            raise UserError(f"{env.source}:1: name: '{env.name}' is also used by {seen[env.name]}")
+        seen[env.name] = env.source
+    return envs
+
+
+def build_app(envs: list[Environment], outdir: str | None = None,
+              local: LocalEmulator | None = None) -> App:
+    """Create every stack (nothing is written until `app.synth()`)."""
+    from stacks.ml_stack import MlPlatformStack
+
+    options = {"context": {"targetVersions": TARGET_VERSIONS}}
+    app = App(outdir=outdir, **options) if outdir else App(**options)
+    for env in envs:
+        MlPlatformStack(app, env, local=local)
+    return app

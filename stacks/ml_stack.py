@@ -1,0 +1,58 @@
+"""`MlPlatformStack`: the whole ML platform for one environment, on the cloud it names."""
+
+from __future__ import annotations
+
+from cdktn import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from adapters import get_adapter
+from adapters.base import LocalEmulator
+from modules.base import PlatformModule
+from modules.data import DataLake, EncryptionKey, Registry
+from modules.ml import Compute, Serving, Training
+from modules.network import Identity, Network
+from modules.observability import Budget, Monitoring
+from stacks.backend import configure_backend
+from stacks.config import Environment
+
+
+class MlPlatformStack(TerraformStack):
+    """Stack `ml-<env>`. Outputs carry the same neutral names on every cloud."""
+
+    def __init__(self, scope: Construct, env: Environment,
+                 local: LocalEmulator | None = None) -> None:
+        super().__init__(scope, env.stack_name)
+        from stacks.app import REQUIRED_TERRAFORM
+
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
+        adapter = get_adapter(env.cloud, source=f"{env.source}")
+        adapter.configure(self, env, local)
+        configure_backend(self, env, force_local=local is not None)
+        common = {"adapter": adapter, "env": env}
+        key = EncryptionKey(self, "key", **common)
+        network = Network(self, "network", key=key.refs, **common)
+        data = DataLake(self, "data", key=key.refs, **common)
+        registry = Registry(self, "registry", key=key.refs, **common)
+        identity = Identity(self, "identity", key=key.refs, data=data.refs,
+                            registry=registry.refs, **common)
+        modules: list[PlatformModule] = [key, network, data, registry, identity]
+        if env.compute.enabled:
+            modules.append(Compute(self, "compute", network=network.refs, **common))
+        modules.append(Training(self, "training", key=key.refs, network=network.refs,
+                                data=data.refs, identity=identity.refs, **common))
+        serving = None
+        if env.serving.enabled:
+            serving = Serving(self, "serving", key=key.refs, network=network.refs,
+                              data=data.refs, registry=registry.refs, identity=identity.refs,
+                              **common)
+            modules.append(serving)
+        monitoring = Monitoring(self, "monitoring", key=key.refs,
+                                serving=serving.refs if serving else None, **common)
+        budget = Budget(self, "budget", monitoring=monitoring.refs, **common)
+        modules += [monitoring, budget]
+        self.outputs: dict[str, object] = {}
+        for module in modules:
+            self.outputs.update(module.outputs)
+        self.outputs.update(environment=env.name, cloud=env.cloud, region=env.region)
+        for name, value in sorted(self.outputs.items()):
+            TerraformOutput(self, name, value=value)

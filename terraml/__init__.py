@@ -1,0 +1,3 @@
+"""terraml: ML platforms from one YAML file per environment."""
+
+__version__ = "0.1.0"
