@@ -36,6 +36,7 @@ class Capability(Enum):
     SPOT_TRAINING = auto()  # managed spot / preemptible training jobs
     BATCH_COMPUTE = auto()  # a managed CPU batch pool that scales from zero
     BUDGET_TAG_FILTER = auto()  # budgets filtered by the environment's tag/label
+    LOCAL_EMULATOR = auto()  # `terraml up --local` can deploy into an embedded emulator
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class LocalEmulator:
 
     endpoint: str  # e.g. http://127.0.0.1:4566
     provider_version: str | None = None  # e.g. "5.100.0" from a filesystem mirror
+    state_path: str | None = None  # local state file kept outside cdktf.out
 
 
 @dataclass

@@ -7,12 +7,13 @@ from cdktn import AzurermBackend, GcsBackend, LocalBackend, S3Backend, Terraform
 from stacks.config import Environment
 
 
-def configure_backend(stack: TerraformStack, env: Environment, *, force_local: bool) -> None:
-    """Local state by default (and always for local emulator deploys); else the remote one."""
+def configure_backend(stack: TerraformStack, env: Environment, *,
+                      local_state: str | None = None) -> None:
+    """Local state by default; `local_state` (emulator deploys) forces a local file there."""
     state = env.state
     key = state.key or f"terraml/{env.name}.tfstate"
-    if force_local or state.backend == "local":
-        LocalBackend(stack, path="terraform.tfstate")
+    if local_state or state.backend == "local":
+        LocalBackend(stack, path=local_state or "terraform.tfstate")
     elif state.backend == "s3":
         S3Backend(stack, bucket=state.bucket, key=key, region=state.region or env.region,
                   encrypt=True, use_lockfile=state.use_lockfile)

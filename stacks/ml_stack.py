@@ -27,7 +27,8 @@ class MlPlatformStack(TerraformStack):
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         adapter = get_adapter(env.cloud, source=f"{env.source}")
         adapter.configure(self, env, local)
-        configure_backend(self, env, force_local=local is not None)
+        configure_backend(self, env, local_state=(local.state_path or "terraform.tfstate")
+                          if local else None)
         common = {"adapter": adapter, "env": env}
         key = EncryptionKey(self, "key", **common)
         network = Network(self, "network", key=key.refs, **common)

@@ -28,6 +28,7 @@ class AwsAdapter(CloudAdapter):
         Capability.SPOT_TRAINING,
         Capability.BATCH_COMPUTE,
         Capability.BUDGET_TAG_FILTER,
+        Capability.LOCAL_EMULATOR,
     })
 
     def __init__(self) -> None:
@@ -70,7 +71,7 @@ class AwsAdapter(CloudAdapter):
         return aws_identity.identity(scope, env, key, data, registry, self._account, self._partition)
 
     def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
-        return aws_compute.compute(scope, env, network)
+        return aws_compute.compute(scope, env, network, self._partition)
 
     def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                  data: Refs, identity: Refs) -> Refs:

@@ -12,17 +12,29 @@ from cdktn_provider_aws.batch_compute_environment import (
     BatchComputeEnvironmentComputeResources,
 )
 from cdktn_provider_aws.batch_job_queue import BatchJobQueue, BatchJobQueueComputeEnvironmentOrder
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
+from adapters.aws import policy
 from adapters.base import Refs
 from stacks.config import Environment
 
 
-def compute(scope: Construct, env: Environment, network: Refs) -> Refs:
+def compute(scope: Construct, env: Environment, network: Refs, partition: str) -> Refs:
+    # An explicit service role (rather than the account-wide service-linked role) keeps
+    # the stack self-contained and deployable into a fresh account or the emulator.
+    service_role = IamRole(scope, "batch-service-role", name=f"{env.prefix}-batch-service",
+                           assume_role_policy=policy.assume_role("batch.amazonaws.com"))
+    attachment = IamRolePolicyAttachment(
+        scope, "batch-service-role-policy", role=service_role.name,
+        policy_arn=f"arn:{partition}:iam::aws:policy/service-role/AWSBatchServiceRole")
     pool = BatchComputeEnvironment(
         scope, "batch-pool",
         type="MANAGED",
         state="ENABLED",
+        service_role=service_role.arn,
+        depends_on=[attachment],
         compute_resources=BatchComputeEnvironmentComputeResources(
             type="FARGATE_SPOT" if env.compute.spot else "FARGATE",
             max_vcpus=env.compute.max_vcpus,

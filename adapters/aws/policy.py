@@ -30,7 +30,7 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
-        "Principal": "*",
+        "Principal": {"AWS": "*"},
         "Action": "s3:*",
         "Resource": [bucket_arn, f"{bucket_arn}/*"],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},

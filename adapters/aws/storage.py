@@ -81,11 +81,11 @@ def encryption_key(scope: Construct, env: Environment, account: str, partition: 
 
 def data_lake(scope: Construct, env: Environment, key: Refs, account: str,
               partition: str) -> Refs:
-    logs = _log_bucket(scope, env, account, partition)
+    logs, delivery_policy = _log_bucket(scope, env, account, partition)
     outputs: dict[str, str] = {}
     buckets: dict[str, S3Bucket] = {}
     for name in env.data.buckets:
-        bucket = _bucket(scope, env, name, account, key["key"].arn, logs)
+        bucket = _bucket(scope, env, name, account, key["key"].arn, logs, delivery_policy)
         buckets[name] = bucket
         outputs[f"bucket_{name}"] = bucket.bucket
     database = GlueCatalogDatabase(
@@ -119,7 +119,7 @@ def _bucket_name(env: Environment, name: str, account: str) -> str:
 
 
 def _bucket(scope: Construct, env: Environment, name: str, account: str, key_arn: str,
-            logs: S3Bucket) -> S3Bucket:
+            logs: S3Bucket, delivery_policy: S3BucketPolicy) -> S3Bucket:
     bucket = S3Bucket(scope, f"bucket-{name}", bucket=_bucket_name(env, name, account),
                       force_destroy=env.is_dev, lifecycle=protect(env))
     skip_checks(bucket, {
@@ -151,13 +151,15 @@ def _bucket(scope: Construct, env: Environment, name: str, account: str, key_arn
         )],
     )
     S3BucketLoggingA(scope, f"bucket-{name}-logging", bucket=bucket.id,
-                     target_bucket=logs.id, target_prefix=f"{name}/")
+                     target_bucket=logs.id, target_prefix=f"{name}/",
+                     depends_on=[delivery_policy])  # S3 checks the log bucket's policy
     S3BucketPolicy(scope, f"bucket-{name}-policy", bucket=bucket.id,
                    policy=policy.document(policy.deny_insecure_transport(bucket.arn)))
     return bucket
 
 
-def _log_bucket(scope: Construct, env: Environment, account: str, partition: str) -> S3Bucket:
+def _log_bucket(scope: Construct, env: Environment, account: str,
+                partition: str) -> tuple[S3Bucket, S3BucketPolicy]:
     logs = S3Bucket(scope, "bucket-access-logs",
                     bucket=_bucket_name(env, "access-logs", account),
                     force_destroy=env.is_dev, lifecycle=protect(env))
@@ -191,7 +193,8 @@ def _log_bucket(scope: Construct, env: Environment, account: str, partition: str
                     days_after_initiation=env.data.abort_multipart_days)],
         )],
     )
-    S3BucketPolicy(scope, "bucket-access-logs-policy", bucket=logs.id, policy=policy.document(
+    delivery = S3BucketPolicy(scope, "bucket-access-logs-policy", bucket=logs.id,
+                              policy=policy.document(
         policy.deny_insecure_transport(logs.arn),
         policy.service_principal(
             "S3ServerAccessLogsDelivery", "logging.s3.amazonaws.com", ["s3:PutObject"],
@@ -200,7 +203,7 @@ def _log_bucket(scope: Construct, env: Environment, account: str, partition: str
              "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{env.prefix}-*"}},
         ),
     ))
-    return logs
+    return logs, delivery
 
 
 def _harden(scope: Construct, cid: str, env: Environment, bucket: S3Bucket) -> None:

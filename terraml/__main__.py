@@ -1,0 +1,3 @@
+from terraml.cli import main
+
+main()

@@ -1,0 +1,171 @@
+"""`terraml` command line. Bad input: one line on stderr, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from terraml.errors import EXIT_BAD_INPUT, UserError  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="ML platforms on AWS, GCP and Azure from one YAML file per environment.")
+out = Console()
+err = Console(stderr=True)
+
+EnvDir = Annotated[Path, typer.Option("--env-dir", help="Folder of environment files.")]
+EnvNames = Annotated[list[str] | None, typer.Option("--env", "-e",
+                                                    help="Environment name (repeatable).")]
+
+
+def _select(env_dir: Path, names: list[str] | None):
+    from stacks.app import environment_files, load_environments
+
+    envs = load_environments(environment_files(env_dir))
+    if names:
+        known = {e.name for e in envs}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UserError(f"--env: unknown environment {unknown[0]!r} "
+                            f"(known: {', '.join(sorted(known))})")
+        envs = [e for e in envs if e.name in names]
+    return envs
+
+
+def _one(env_dir: Path, name: str):
+    return _select(env_dir, [name])[0]
+
+
+@app.command()
+def synth(env_dir: EnvDir = Path("environments"), env: EnvNames = None,
+          outdir: Annotated[str, typer.Option("--out")] = "cdktf.out") -> None:
+    """Synthesize environments to Terraform JSON (cdktf.out/stacks/ml-<env>)."""
+    from stacks.app import build_app
+
+    envs = _select(env_dir, env)
+    with err.status(f"synthesizing {len(envs)} environment(s)"):
+        build_app(envs, outdir=outdir).synth()
+    for item in envs:
+        out.print(f"[green]✓[/] {item.stack_name} ({item.cloud}, {item.region}) -> "
+                  f"{outdir}/stacks/{item.stack_name}/cdk.tf.json")
+
+
+@app.command("list")
+def list_envs(env_dir: EnvDir = Path("environments")) -> None:
+    """List environments and their stacks without synthesizing."""
+    table = Table("stack", "cloud", "region", "tier", "serving", "training", "file")
+    for item in _select(env_dir, None):
+        training = item.training.instance_type or \
+            f"{item.training.accelerator} x{item.training.count}"
+        table.add_row(item.stack_name, item.cloud, item.region, item.tier.value,
+                      item.serving.mode if item.serving.enabled else "off",
+                      f"{training}{' spot' if item.training.spot else ''}", str(item.source))
+    out.print(table)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Environment files.")]) -> None:
+    """Validate environment files (exit 2 on the first error)."""
+    from stacks.config import load_environment
+
+    for path in files:
+        load_environment(path)
+        out.print(f"[green]✓[/] {path}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of environment files (for YAML editor completion)."""
+    from stacks.config import environment_schema
+
+    sys.stdout.write(json.dumps(environment_schema(), indent=2) + "\n")
+
+
+Local = Annotated[bool, typer.Option("--local", help="Use the embedded AWS emulator.")]
+ProviderVersion = Annotated[str | None, typer.Option(
+    "--provider-version", help="AWS provider version (default: newest in the mirror).")]
+
+
+@app.command()
+def up(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
+       env_dir: EnvDir = Path("environments"), provider_version: ProviderVersion = None,
+       outdir: Annotated[str, typer.Option("--out")] = "cdktf.out") -> None:
+    """Deploy one environment into the embedded emulator and check it (`--local`)."""
+    if not local:
+        raise UserError("up: only --local is supported; deploy to a cloud with "
+                        "`cdktf deploy ml-<env>`")
+    from terraml.local import deploy
+
+    target = _one(env_dir, env)
+    with err.status("") as status:
+        result = deploy.up(target, outdir=outdir, provider_version=provider_version,
+                           progress=lambda m: status.update(m))
+    table = Table("output", "value", title=f"{target.stack_name} outputs")
+    for name, value in sorted(result.outputs.items()):
+        table.add_row(name, json.dumps(value) if not isinstance(value, str) else value)
+    out.print(table)
+    checks = Table("check", "name", "result", title="resources found in the emulator")
+    for check in result.checks:
+        checks.add_row(check.what, check.name,
+                       "[green]ok[/]" if check.ok else f"[red]missing[/] {check.detail}")
+    out.print(checks)
+    failed = [c for c in result.checks if not c.ok]
+    out.print(f"second plan: {'no changes' if result.replan_clean else 'CHANGES PENDING'}")
+    out.print(f"emulator: {result.endpoint} (state in .terraml/local); "
+              f"stop with `terraml down --env {target.name} --local`")
+    if failed or not result.replan_clean:
+        if not result.replan_clean:
+            err.print(result.replan_text[-4000:])
+        raise typer.Exit(1)
+
+
+@app.command()
+def down(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
+         env_dir: EnvDir = Path("environments"), provider_version: ProviderVersion = None,
+         outdir: Annotated[str, typer.Option("--out")] = "cdktf.out") -> None:
+    """Destroy the local deployment of one environment and stop its emulator."""
+    if not local:
+        raise UserError("down: only --local is supported; destroy cloud stacks with "
+                        "`cdktf destroy ml-<env>`")
+    from terraml.local import deploy
+
+    target = _one(env_dir, env)
+    with err.status("") as status:
+        destroyed = deploy.down(target, outdir=outdir, provider_version=provider_version,
+                                progress=lambda m: status.update(m))
+    out.print(f"{target.stack_name}: " + ("destroyed, emulator stopped" if destroyed
+                                          else "nothing deployed locally"))
+
+
+def main() -> None:
+    """Console entry point: `UserError` -> one line on stderr, exit 2."""
+    try:
+        code = app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            err.print(f"error: {exc.format_message()}", markup=False, soft_wrap=True)
+            sys.exit(EXIT_BAD_INPUT)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

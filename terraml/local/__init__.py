@@ -1,0 +1,1 @@
+"""Local deploy: real Terraform against an embedded AWS emulator (moto server on loopback)."""

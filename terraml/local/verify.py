@@ -1,0 +1,91 @@
+"""Check with boto3, against the emulator, that the stack's main resources exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def client(service: str, endpoint: str, region: str):
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 2}))
+
+
+def verify(outputs: dict, endpoint: str, region: str) -> list[Check]:
+    """One `Check` per main resource named in the stack outputs."""
+    def c(service: str):
+        return client(service, endpoint, region)
+
+    probes: list[tuple[str, str, Callable[[], object]]] = []
+    for name, value in sorted(outputs.items()):
+        if name.startswith("bucket_") or name == "access_log_bucket":
+            probes.append(("s3 bucket", value, lambda v=value: c("s3").head_bucket(Bucket=v)))
+        elif name.startswith("repository_") and name.endswith("_url"):
+            repo = value.split("/", 1)[1]
+            probes.append(("ecr repository", repo, lambda r=repo: c("ecr").describe_repositories(
+                repositoryNames=[r])))
+    key = outputs.get("kms_key")
+    if key:
+        probes.append(("kms key", key, lambda: c("kms").describe_key(KeyId=key)))
+    for role_output in ("training_role", "serving_role"):
+        if outputs.get(role_output):
+            role = outputs[role_output].rsplit("/", 1)[-1]
+            probes.append(("iam role", role, lambda r=role: c("iam").get_role(RoleName=r)))
+    if outputs.get("model_registry"):
+        group = outputs["model_registry"]
+        probes.append(("model package group", group, lambda: c("sagemaker")
+                       .describe_model_package_group(ModelPackageGroupName=group)))
+    if outputs.get("endpoint_name"):
+        endpoint_name = outputs["endpoint_name"]
+        probes.append(("sagemaker endpoint", endpoint_name, lambda: c("sagemaker")
+                       .describe_endpoint(EndpointName=endpoint_name)))
+        probes.append(("endpoint alarms", endpoint_name, lambda: _alarms(c("cloudwatch"),
+                                                                       endpoint_name)))
+    if outputs.get("alerts_topic"):
+        topic = outputs["alerts_topic"]
+        probes.append(("sns topic", topic, lambda: c("sns").get_topic_attributes(TopicArn=topic)))
+    if outputs.get("batch_queue"):
+        queue = outputs["batch_queue"]
+        probes.append(("batch job queue", queue, lambda: _queue(c("batch"), queue)))
+    if outputs.get("network_id"):
+        vpc = outputs["network_id"]
+        probes.append(("vpc", vpc, lambda: c("ec2").describe_vpcs(VpcIds=[vpc])))
+    if outputs.get("budget_name"):
+        budget = outputs["budget_name"]
+        account = c("sts").get_caller_identity()["Account"]
+        probes.append(("budget", budget, lambda: c("budgets").describe_budget(
+            AccountId=account, BudgetName=budget)))
+    return [_probe(what, str(name), call) for what, name, call in probes]
+
+
+def _alarms(cloudwatch, endpoint_name: str) -> None:
+    alarms = cloudwatch.describe_alarms()["MetricAlarms"]
+    mine = [a for a in alarms if any(d["Value"] == endpoint_name for d in a.get("Dimensions", []))]
+    if len(mine) < 2:
+        raise LookupError(f"expected latency and 5xx alarms, found {len(mine)}")
+
+
+def _queue(batch, name: str) -> None:
+    if not batch.describe_job_queues(jobQueues=[name])["jobQueues"]:
+        raise LookupError("not found")
+
+
+def _probe(what: str, name: str, call: Callable[[], object]) -> Check:
+    try:
+        call()
+    except (ClientError, BotoCoreError, LookupError) as exc:
+        return Check(what, name, False, str(exc).splitlines()[0])
+    return Check(what, name, True)
