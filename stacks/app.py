@@ -11,9 +11,9 @@ from stacks.config import Environment, load_environment
 from terraml.errors import UserError
 
 DEFAULT_ENV_DIR = Path("environments")
-# S3 native state locking (use_lockfile) needs Terraform/OpenTofu >= 1.10.
+# S3 native state locking (use_lockfile) needs Terraform/OpenTofu >= 1.10. (Not emitted as
+# `terraform.required_version`: checkov's terraform_json parser cannot read that key.)
 TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
-REQUIRED_TERRAFORM = ">= 1.10"
 
 
 def environment_files(directory: Path = DEFAULT_ENV_DIR) -> list[Path]:

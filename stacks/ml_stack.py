@@ -22,9 +22,6 @@ class MlPlatformStack(TerraformStack):
     def __init__(self, scope: Construct, env: Environment,
                  local: LocalEmulator | None = None) -> None:
         super().__init__(scope, env.stack_name)
-        from stacks.app import REQUIRED_TERRAFORM
-
-        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         adapter = get_adapter(env.cloud, source=f"{env.source}")
         adapter.configure(self, env, local)
         configure_backend(self, env, local_state=(local.state_path or "terraform.tfstate")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import ipaddress
 
 from cdktn import Fn
-from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktn_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
 from cdktn_provider_aws.flow_log import FlowLog
@@ -25,12 +27,16 @@ from cdktn_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from adapters.aws import policy
+from adapters.aws.logs import log_group
 from adapters.base import Refs
 from stacks.config import Environment
 
 
 def network(scope: Construct, env: Environment, key: Refs) -> Refs:
-    zones = DataAwsAvailabilityZones(scope, "zones", state="available")
+    # Pin zone identity (zones a, b, c of the region) so subnets never move when AWS adds a zone.
+    zones = DataAwsAvailabilityZones(scope, "zones", state="available", filter=[
+        DataAwsAvailabilityZonesFilter(name="zone-name",
+                                       values=[f"{env.region}{letter}" for letter in "abc"])])
     vpc = Vpc(scope, "vpc", cidr_block=env.network.cidr, enable_dns_hostnames=True,
               enable_dns_support=True, tags={"Name": env.prefix})
     DefaultSecurityGroup(scope, "default-sg-closed", vpc_id=vpc.id,
@@ -75,10 +81,7 @@ def network(scope: Construct, env: Environment, key: Refs) -> Refs:
 
 
 def _flow_logs(scope: Construct, env: Environment, vpc: Vpc, key: Refs) -> None:
-    group = CloudwatchLogGroup(scope, "flow-logs", name=f"/terraml/{env.prefix}/vpc-flow-logs",
-                               retention_in_days=max(env.monitoring.log_retention_days, 365)
-                               if not env.is_dev else env.monitoring.log_retention_days,
-                               kms_key_id=key["key"].arn)
+    group = log_group(scope, "flow-logs", env, f"/terraml/{env.prefix}/vpc-flow-logs", key)
     role = IamRole(scope, "flow-logs-role", name=f"{env.prefix}-flow-logs",
                    assume_role_policy=policy.assume_role("vpc-flow-logs.amazonaws.com"))
     IamRolePolicy(scope, "flow-logs-role-policy", role=role.id, name="write-flow-logs",

@@ -13,7 +13,6 @@ from cdktn_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
 )
 from cdktn_provider_aws.appautoscaling_target import AppautoscalingTarget
-from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.sagemaker_endpoint import SagemakerEndpoint
 from cdktn_provider_aws.sagemaker_endpoint_configuration import (
     SagemakerEndpointConfiguration,
@@ -29,6 +28,7 @@ from cdktn_provider_aws.sagemaker_model import (
 )
 from constructs import Construct
 
+from adapters.aws.logs import log_group
 from adapters.aws.machines import has_local_nvme
 from adapters.base import AcceleratorChoice, Refs
 from adapters.suppress import skip_checks
@@ -87,8 +87,7 @@ def serving(scope: Construct, env: Environment, machine: AcceleratorChoice | Non
             "with local NVMe storage, which it encrypts with a hardware key")})
     endpoint = SagemakerEndpoint(scope, "endpoint", name=endpoint_name,
                                  endpoint_config_name=config.name)
-    CloudwatchLogGroup(scope, "endpoint-logs", name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
-                       retention_in_days=env.monitoring.log_retention_days, kms_key_id=key_arn)
+    log_group(scope, "endpoint-logs", env, f"/aws/sagemaker/Endpoints/{endpoint_name}", key)
     if not serverless:
         _autoscaling(scope, env, endpoint_name, endpoint)
     return Refs(

@@ -1,0 +1,46 @@
+# One entry point: `make run` (embedded default, no cloud account) and `make test`.
+# Both create .venv and install what they need. Needs python3 >= 3.10, Node.js >= 20
+# (22 recommended) for the jsii runtime, and Terraform >= 1.10 for the local deploy.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CHECKOV := .venv-checkov/bin/checkov
+
+.PHONY: run test synth bench lint checkov clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q --upgrade pip
+	.venv-checkov/bin/python -m pip install -q checkov
+
+run: $(STAMP)
+	$(BIN)/terraml synth
+	$(BIN)/terraml up --env dev --local; status=$$?; \
+	  $(BIN)/terraml down --env dev --local; exit $$status
+
+synth: $(STAMP)
+	$(BIN)/terraml synth
+
+test: $(STAMP) $(CHECKOV)
+	$(BIN)/ruff check .
+	TERRAML_CHECKOV=$(CHECKOV) $(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/synth.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+checkov: $(STAMP) $(CHECKOV)
+	$(BIN)/terraml synth
+	$(BIN)/python tests/checkov_gate.py $(CHECKOV) cdktf.out
+
+clean:
+	rm -rf cdktf.out .terraml
