@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHECKOV := .venv-checkov/bin/checkov
+CDKTF := .tools/node_modules/.bin/cdktf
 
 .PHONY: run test synth bench lint checkov clean
 
@@ -20,6 +21,9 @@ $(CHECKOV):
 	.venv-checkov/bin/python -m pip install -q --upgrade pip
 	.venv-checkov/bin/python -m pip install -q checkov
 
+$(CDKTF):
+	mkdir -p .tools && cd .tools && npm install --no-audit --no-fund --loglevel=error cdktf-cli@0.21.0
+
 run: $(STAMP)
 	$(BIN)/terraml synth
 	$(BIN)/terraml up --env dev --local; status=$$?; \
@@ -28,7 +32,7 @@ run: $(STAMP)
 synth: $(STAMP)
 	$(BIN)/terraml synth
 
-test: $(STAMP) $(CHECKOV)
+test: $(STAMP) $(CHECKOV) $(CDKTF)
 	$(BIN)/ruff check .
 	TERRAML_CHECKOV=$(CHECKOV) $(BIN)/python -m pytest -q
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from cdktn import App
 
+from adapters import get_adapter
 from adapters.base import LocalEmulator
 from stacks.config import Environment, load_environment
 from terraml.errors import UserError
@@ -39,11 +42,21 @@ def load_environments(files: list[Path]) -> list[Environment]:
 
 def build_app(envs: list[Environment], outdir: str | None = None,
               local: LocalEmulator | None = None) -> App:
-    """Create every stack (nothing is written until `app.synth()`)."""
+    """Create every stack; stack files are written by `app.synth()`. On a `UserError`
+    the output folder is removed again if this call created it (nothing half-written)."""
     from stacks.ml_stack import MlPlatformStack
 
+    for env in envs:  # an unknown or unsupported cloud fails before anything is created
+        get_adapter(env.cloud, source=str(env.source))
+    target = Path(outdir or os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    created = not target.exists()
     options = {"context": {"targetVersions": TARGET_VERSIONS}}
-    app = App(outdir=outdir, **options) if outdir else App(**options)
-    for env in envs:
-        MlPlatformStack(app, env, local=local)
+    try:
+        app = App(outdir=outdir, **options) if outdir else App(**options)
+        for env in envs:
+            MlPlatformStack(app, env, local=local)
+    except UserError:
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        raise
     return app

@@ -283,7 +283,9 @@ class Environment(Strict):
     @classmethod
     def _must_be_mapping(cls, value: Any) -> Any:
         if not isinstance(value, dict):
-            raise ValueError(f"expected a mapping of settings, found {type(value).__name__}")
+            # pydantic turns ValueError (not TypeError) into a located validation error
+            raise ValueError(  # noqa: TRY004
+                f"expected a mapping of settings, found {type(value).__name__}")
         return value
 
     @model_validator(mode="after")

@@ -10,15 +10,15 @@ from typing import Annotated
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import typer
+from rich.console import Console
+from rich.table import Table
 
-from terraml.errors import EXIT_BAD_INPUT, UserError  # noqa: E402
+from terraml.errors import EXIT_BAD_INPUT, UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ML platforms on AWS, GCP and Azure from one YAML file per environment.")
-out = Console()
+out = Console(width=160) if not sys.stdout.isatty() else Console()
 err = Console(stderr=True)
 
 EnvDir = Annotated[Path, typer.Option("--env-dir", help="Folder of environment files.")]
@@ -62,6 +62,8 @@ def synth(env_dir: EnvDir = Path("environments"), env: EnvNames = None,
 def list_envs(env_dir: EnvDir = Path("environments")) -> None:
     """List environments and their stacks without synthesizing."""
     table = Table("stack", "cloud", "region", "tier", "serving", "training", "file")
+    for column in table.columns:
+        column.no_wrap = True
     for item in _select(env_dir, None):
         training = item.training.instance_type or \
             f"{item.training.accelerator} x{item.training.count}"
@@ -157,10 +159,10 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # Usage errors (typer's bundled click) arrive here in non-standalone mode.
+        if type(exc).__name__ in {"UsageError", "NoSuchOption", "BadParameter",
+                                  "MissingParameter", "BadOptionUsage", "BadArgumentUsage"}:
             err.print(f"error: {exc.format_message()}", markup=False, soft_wrap=True)
             sys.exit(EXIT_BAD_INPUT)
         raise

@@ -16,7 +16,7 @@ BASE = "name: dev\ncloud: aws\nregion: us-east-1\n"
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None,
             timeout: int = 900) -> subprocess.CompletedProcess:
     """`terraml ...` in a subprocess, exactly as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "terraml", *args], cwd=cwd, text=True,
+    return subprocess.run([sys.executable, "-m", "terraml", *args], check=False, cwd=cwd, text=True,
                           capture_output=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 

@@ -9,12 +9,11 @@ from constructs import Construct
 from adapters.aws import budget as aws_budget
 from adapters.aws import compute as aws_compute
 from adapters.aws import identity as aws_identity
-from adapters.aws import machines
+from adapters.aws import machines, storage
 from adapters.aws import monitoring as aws_monitoring
 from adapters.aws import network as aws_network
 from adapters.aws import registry as aws_registry
 from adapters.aws import serving as aws_serving
-from adapters.aws import storage
 from adapters.aws.provider import configure_provider
 from adapters.base import AcceleratorChoice, Capability, CloudAdapter, LocalEmulator, Refs
 from stacks.config import Environment

@@ -42,10 +42,10 @@ def monitoring(scope: Construct, env: Environment, key: Refs, serving: Refs | No
 
 def _endpoint_alarms(scope: Construct, env: Environment, serving: Refs, topic_arn: str) -> None:
     dimensions = {"EndpointName": serving["endpoint"].name, "VariantName": serving["variant"]}
-    common = dict(namespace="AWS/SageMaker", dimensions=dimensions, period=300,
-                  evaluation_periods=2, datapoints_to_alarm=2, treat_missing_data="notBreaching",
-                  comparison_operator="GreaterThanThreshold",
-                  alarm_actions=[topic_arn], ok_actions=[topic_arn])
+    common = {"namespace": "AWS/SageMaker", "dimensions": dimensions, "period": 300,
+                  "evaluation_periods": 2, "datapoints_to_alarm": 2, "treat_missing_data": "notBreaching",
+                  "comparison_operator": "GreaterThanThreshold",
+                  "alarm_actions": [topic_arn], "ok_actions": [topic_arn]}
     CloudwatchMetricAlarm(
         scope, "endpoint-latency", alarm_name=f"{env.prefix}-endpoint-latency-p99",
         alarm_description=f"p99 model latency above {env.monitoring.latency_ms} ms",

@@ -20,7 +20,11 @@ from cdktn_provider_aws.nat_gateway import NatGateway
 from cdktn_provider_aws.route import Route
 from cdktn_provider_aws.route_table import RouteTable
 from cdktn_provider_aws.route_table_association import RouteTableAssociation
-from cdktn_provider_aws.security_group import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress
+from cdktn_provider_aws.security_group import (
+    SecurityGroup,
+    SecurityGroupEgress,
+    SecurityGroupIngress,
+)
 from cdktn_provider_aws.subnet import Subnet
 from cdktn_provider_aws.vpc import Vpc
 from cdktn_provider_aws.vpc_endpoint import VpcEndpoint

@@ -126,7 +126,7 @@ def _autoscaling(scope: Construct, env: Environment, endpoint_name: str,
                 scale_in_cooldown=300,
                 scale_out_cooldown=60,
                 predefined_metric_specification=(
-                    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(  # noqa: E501
+                    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification(
                         predefined_metric_type="SageMakerVariantInvocationsPerInstance")),
             )),
     )

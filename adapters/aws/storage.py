@@ -40,8 +40,8 @@ from cdktn_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from adapters.aws import policy
-from adapters.suppress import skip_checks
 from adapters.base import Refs
+from adapters.suppress import skip_checks
 from stacks.config import Environment
 
 # Services that encrypt with the environment key on our behalf.

@@ -1,0 +1,1 @@
+"""Cost engine (offline pricing, guardrails, reports): reads Terraform JSON only."""
