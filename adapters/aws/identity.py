@@ -60,8 +60,9 @@ def identity(scope: Construct, env: Environment, key: Refs, data: Refs, registry
         policy.allow("ReadModels", READ_OBJECTS, _objects([buckets["models"].arn])),
         policy.allow("WriteDataCapture", WRITE_OBJECTS,
                      [f"{buckets['artifacts'].arn}/data-capture/*"]),
+        # Endpoints pull serving images only (every repository when none is named "serve").
         policy.allow("PullServingImage", PULL_IMAGES,
-                     [repos[n].arn for n in repos if n != "train"] or
+                     [repos["serve"].arn] if "serve" in repos else
                      [r.arn for r in repos.values()]),
     ])
     return Refs(outputs={"training_role": training.arn, "serving_role": serving.arn},

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from adapters.aws.storage import protect
 from adapters.base import Refs
+from adapters.suppress import skip_checks
 from stacks.config import Environment
 
 
@@ -48,8 +49,6 @@ def registry(scope: Construct, env: Environment, key: Refs) -> Refs:
             lifecycle=protect(env),
         )
         if not env.registry.immutable_tags:
-            from adapters.suppress import skip_checks
-
             skip_checks(repo, {"CKV_AWS_51": "dev re-pushes :latest while iterating; "
                                               "staging and prod use immutable tags"})
         EcrLifecyclePolicy(scope, f"repository-{name}-lifecycle", repository=repo.name,
