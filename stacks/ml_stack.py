@@ -16,6 +16,21 @@ from stacks.backend import configure_backend
 from stacks.config import Environment
 
 
+def _usage(env: Environment, training_instance: str) -> dict:
+    """The environment's cost assumptions, recorded for the cost engine (which reads JSON)."""
+    data_buckets = len(env.data.buckets)
+    return {
+        "training": {"instance_type": training_instance, "spot": env.training.spot,
+                     "gpu_hours_per_month": env.training.gpu_hours_per_month,
+                     "accelerator": env.training.accelerator, "count": env.training.count,
+                     "cloud": env.cloud, "region": env.region},
+        "serving": {"hours_per_month": env.serving.hours_per_month,
+                    "requests_per_month": env.serving.requests_per_month},
+        "storage_gb_per_bucket": round(env.data.stored_gb / data_buckets, 3),
+        "environment": env.name, "tier": env.tier.value,
+    }
+
+
 class MlPlatformStack(TerraformStack):
     """Stack `ml-<env>`. Outputs carry the same neutral names on every cloud."""
 
@@ -36,8 +51,9 @@ class MlPlatformStack(TerraformStack):
         modules: list[PlatformModule] = [key, network, data, registry, identity]
         if env.compute.enabled:
             modules.append(Compute(self, "compute", network=network.refs, **common))
-        modules.append(Training(self, "training", key=key.refs, network=network.refs,
-                                data=data.refs, identity=identity.refs, **common))
+        training = Training(self, "training", key=key.refs, network=network.refs,
+                            data=data.refs, identity=identity.refs, **common)
+        modules.append(training)
         serving = None
         if env.serving.enabled:
             serving = Serving(self, "serving", key=key.refs, network=network.refs,
@@ -48,6 +64,8 @@ class MlPlatformStack(TerraformStack):
                                 serving=serving.refs if serving else None, **common)
         budget = Budget(self, "budget", monitoring=monitoring.refs, **common)
         modules += [monitoring, budget]
+        self.add_override("//.terraml", {
+            "usage": _usage(env, training.outputs.get("training_instance_type", ""))})
         self.outputs: dict[str, object] = {}
         for module in modules:
             self.outputs.update(module.outputs)

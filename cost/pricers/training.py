@@ -1,0 +1,63 @@
+"""Training jobs are not Terraform resources: terraml prices them from the environment's
+`training` section, which the stack records in its synthesized JSON."""
+
+from __future__ import annotations
+
+from cost.inputs import Project, Resource
+from cost.model import ResourceCost
+from cost.pricers import PricingContext, component
+
+SERVICE = {"aws": ("sagemaker-training", "sagemaker-realtime-inference", "ec2")}
+
+
+def training_resource(project: Project) -> Resource | None:
+    spec = project.usage.get("training")
+    if not spec:
+        return None
+    return Resource(f"terraml_training_jobs.{project.name}", "terraml_training_jobs",
+                    project.name, dict(spec))
+
+
+def price_training(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Instance-hours (GPU-hours / GPUs per instance) at the training rate; managed spot
+    at that rate times the EC2 spot/on-demand ratio of the same family."""
+    spec = resource.values
+    cloud = spec.get("cloud", "aws")
+    cost = ResourceCost(resource.address, resource.type)
+    gpus = max(int(spec.get("count") or 1), 1) if spec.get("accelerator") else 1
+    instance = spec.get("instance_type", "")
+    hours = float(spec.get("gpu_hours_per_month", 0)) / gpus
+    services = SERVICE.get(cloud)
+    if not services:
+        cost.unpriced_reason = f"no training pricer for {cloud}"
+        return cost
+    region = spec.get("region") or ctx.project.regions.get(cloud, "")
+    price = ctx.catalog.price(cloud, services[0], instance, region)
+    note = ""
+    if price is None:
+        price = ctx.catalog.price(cloud, services[1], instance, region)
+        note = "training rate assumed equal to the hosting rate (no training figure)"
+    if price is None:
+        cost.unpriced_reason = f"no training price for {instance}"
+        return cost
+    if not spec.get("spot"):
+        cost.components.append(component(f"Training ({instance}, on-demand)", "hours", hours,
+                                          price, note))
+    else:
+        family = instance.removeprefix("ml.")
+        on_demand = ctx.catalog.price(cloud, services[2], family, region, "on_demand")
+        spot = ctx.catalog.price(cloud, services[2], family, region, "spot")
+        if on_demand and spot and on_demand.usd:
+            ratio = spot.usd / on_demand.usd
+            cost.components.append(component(
+                f"Training ({instance}, managed spot)", "hours", hours,
+                price.__class__(round(price.usd * ratio, 6), price.unit, price.source,
+                                price.source_date, price.region, price.fallback),
+                f"spot discount {1 - ratio:.0%} from the EC2 {family} spot/on-demand ratio; {note}"
+                .strip("; ")))
+        else:
+            cost.components.append(component(
+                f"Training ({instance}, managed spot)", "hours", hours, price,
+                f"no spot figure for {family}: priced at on-demand (upper bound); {note}"
+                .strip("; ")))
+    return cost

@@ -1,0 +1,42 @@
+"""Infracost-compatible usage files (`resource_usage`, `resource_type_default_usage`,
+`[*]` wildcards in addresses). Validated on load; errors name the file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from terraml.errors import UserError
+
+
+def load_usage(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: usage file not found") from None
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
+        raise UserError(f"{path}:{line}: invalid YAML in usage file") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping with resource_usage / "
+                        "resource_type_default_usage, found " + type(data).__name__)
+    unknown = sorted(set(data) - {"version", "resource_usage", "resource_type_default_usage"})
+    if unknown:
+        raise UserError(f"{path}: {unknown[0]}: unknown key (expected version, resource_usage, "
+                        "resource_type_default_usage)")
+    for section in ("resource_usage", "resource_type_default_usage"):
+        block = data.get(section) or {}
+        if not isinstance(block, dict):
+            raise UserError(f"{path}: {section}: expected a mapping of address -> usage")
+        for address, values in block.items():
+            if not isinstance(values, dict):
+                raise UserError(f"{path}: {section}.{address}: expected a mapping of usage keys")
+            for key, value in values.items():
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                    raise UserError(f"{path}: {section}.{address}.{key}: expected a number "
+                                    f">= 0, found {value!r}")
+    return data
