@@ -1,0 +1,153 @@
+"""Cost engine: golden figures computed by hand from the catalog rows, inputs, reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cost.catalog import load_catalog
+from cost.estimate import estimate
+from cost.inputs import load_projects
+from cost.usage import load_usage
+from terraml.errors import UserError
+from tests.conftest import ROOT, run_cli
+
+PLAN = ROOT / "tests/plans/aws_ml_plan.json"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def plan_cost(catalog):
+    usage = {"resource_usage": {"aws_s3_bucket.lake": {"storage_gb": 1000},
+                                "aws_nat_gateway.nat": {"monthly_data_processed_gb": 100},
+                                "module.lake.aws_s3_bucket[*]": {"storage_gb": 10}}}
+    return estimate(load_projects(PLAN)[0], catalog, usage)
+
+
+def by_address(cost):
+    return {r.address: r for r in cost.resources}
+
+
+def test_realtime_endpoint_priced_at_autoscaling_minimum(plan_cost):
+    endpoint = by_address(plan_cost)["aws_sagemaker_endpoint.rt"]
+    # ml.g5.xlarge hosting, us-east-1: 1.4084 USD/h x 730 h x 2 instances (min_capacity)
+    assert endpoint.monthly == pytest.approx(1.4084 * 730 * 2)
+    assert "autoscaling 2-4" in endpoint.components[0].note
+
+
+def test_notebook_nat_interface_endpoint_kms_alarm_budget(plan_cost):
+    costs = by_address(plan_cost)
+    # ml.t3.medium notebook: 0.05 USD/h x 730 (region assumed us-east-1 by the source note)
+    assert costs["aws_sagemaker_notebook_instance.nb"].monthly == pytest.approx(0.05 * 730)
+    # NAT: 0.045 x 730 h + 0.045 x 100 GB
+    assert costs["aws_nat_gateway.nat"].monthly == pytest.approx(0.045 * 730 + 0.045 * 100)
+    # Interface endpoint in 2 AZs: 0.01 x 730 x 2, data usage unknown (usage-based)
+    assert costs["aws_vpc_endpoint.sagemaker"].monthly == pytest.approx(0.01 * 730 * 2)
+    assert costs["aws_kms_key.k"].monthly == pytest.approx(1.0)
+    assert costs["aws_cloudwatch_metric_alarm.fast"].monthly == pytest.approx(0.30)
+    assert costs["aws_budgets_budget.b"].monthly == 0
+
+
+def test_usage_file_addresses_and_wildcards(plan_cost):
+    costs = by_address(plan_cost)
+    assert costs["aws_s3_bucket.lake"].monthly == pytest.approx(0.023 * 1000)
+    assert costs["module.lake.aws_s3_bucket.raw"].monthly == pytest.approx(0.023 * 10)
+
+
+def test_free_and_unknown_types_are_reported_not_silent(plan_cost):
+    assert by_address(plan_cost)["aws_iam_role.r"].free
+    assert plan_cost.unsupported == {"aws_mq_broker": 1}
+
+
+def test_shipped_dev_environment_prices_serverless_and_spot_training(catalog, tmp_path):
+    result = run_cli("synth", "--env", "dev", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    cost = estimate(load_projects(tmp_path)[0], catalog)
+    items = {c.name: c for r in cost.resources for c in r.components}
+    serverless = items["Serverless inference (primary, 2048 MB)"]
+    # 200 000 requests x 100 ms = 20 000 s at the 2048 MB per-second rate 0.00004
+    assert serverless.monthly == pytest.approx(20_000 * 0.00004)
+    spot = items["Training (ml.g4dn.xlarge, managed spot)"]
+    # 40 GPU-hours on 1 T4; hosting rate 0.7364 x EC2 g4dn.xlarge spot/on-demand (0.2039/0.526)
+    assert spot.monthly == pytest.approx(40 * round(0.7364 * 0.2039 / 0.526, 6), rel=1e-4)
+
+
+def test_json_report_is_infracost_shaped(tmp_path):
+    result = run_cli("cost", str(PLAN), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    project = doc["projects"][0]
+    assert float(doc["totalMonthlyCost"]) > 0
+    assert {"pastTotalMonthlyCost", "diffTotalMonthlyCost"} <= set(doc)
+    components = project["breakdown"]["resources"][0]["costComponents"]
+    assert {"name", "unit", "price", "monthlyQuantity", "monthlyCost"} <= set(components[0])
+    assert project["summary"]["unsupportedResourceCounts"] == {"aws_mq_broker": 1}
+
+
+def test_markdown_report_has_marker_totals_and_unpriced(tmp_path):
+    out = tmp_path / "report.md"
+    result = run_cli("cost", str(PLAN), "--format", "markdown", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert text.startswith("<!-- terraml-cost-report -->")
+    assert "aws_mq_broker x1" in text and "**Total**" in text
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("not json", "invalid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"foo": 1}', "found neither"),
+    ('{"planned_values": {"root_module": {"resources": [{"name": "x"}]}}}',
+     "expected resources with a type"),
+])
+def test_bad_plan_files_exit_2_with_one_line(tmp_path, content, expected):
+    plan = tmp_path / "plan.json"
+    plan.write_text(content)
+    result = run_cli("cost", str(plan))
+    assert result.returncode == 2
+    assert expected in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("resource_usage: [1]", "resource_usage: expected a mapping"),
+    ("resource_usage:\n  aws_s3_bucket.x:\n    storage_gb: lots", "expected a number"),
+    ("bogus: 1", "bogus: unknown key"),
+    ("- a", "expected a mapping"),
+])
+def test_bad_usage_files(tmp_path, content, expected):
+    path = tmp_path / "usage.yml"
+    path.write_text(content)
+    with pytest.raises(UserError, match=expected):
+        load_usage(path)
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ("aws,s3,x,us-east-1,gb_month,abc,storage,src,2024,", "usd: expected a number"),
+    ("aws,s3,x,us-east-1,gb_month,-1,storage,src,2024,", "usd: expected >= 0"),
+    ("aws,s3,x,us-east-1,gb_month,1,cheap,src,2024,", "price_kind: expected one of"),
+    ("aws,s3,x,us-east-1,gb_month,1,storage,,2024,", "source: expected a value"),
+])
+def test_bad_catalog_rows_name_file_line_and_column(tmp_path: Path, row, expected):
+    from cost.catalog import HEADER
+
+    path = tmp_path / "aws.csv"
+    path.write_text(",".join(HEADER) + "\n" + row + "\n")
+    with pytest.raises(UserError, match=rf"aws.csv:2: {expected}"):
+        load_catalog([path])
+
+
+def test_shipped_catalog_keeps_source_and_date_per_row():
+    import csv
+
+    for cloud in ("aws", "gcp", "azure"):
+        rows = list(csv.DictReader((ROOT / f"cost/catalog/{cloud}.csv").open()))
+        assert rows and all(r["source"] and r["source_date"] for r in rows)
+        regions = {r["region"] for r in rows}
+        assert any(r.startswith(("us", "eastus")) for r in regions), cloud
+        assert any(r.startswith(("eu", "westeurope")) for r in regions), cloud
