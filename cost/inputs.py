@@ -41,9 +41,13 @@ class Project:
     regions: dict[str, str] = field(default_factory=dict)  # cloud -> default region
     usage: dict[str, Any] = field(default_factory=dict)  # terraml's own assumptions
     tags: dict[str, str] = field(default_factory=dict)  # provider default tags/labels
+    guardrails: dict[str, Any] = field(default_factory=dict)  # recorded by terraml stacks
+    _index: dict[str, Resource] | None = field(default=None, repr=False)
 
     def by_address(self) -> dict[str, Resource]:
-        return {r.address: r for r in self.resources}
+        if self._index is None:
+            self._index = {r.address: r for r in self.resources}
+        return self._index
 
     def resolve(self, value: Any) -> Resource | None:
         """The resource a `${type.name.attr}` reference points at (synth JSON only)."""
@@ -107,7 +111,8 @@ def _from_synth(path: Path, document: dict) -> Project:
             tags.update(config.get("default_labels") or {})
     meta = (document.get("//") or {}).get("terraml") or {}
     name = path.parent.name if path.name == "cdk.tf.json" else path.stem
-    return Project(name, path, resources, regions, meta.get("usage", {}), tags)
+    return Project(name, path, resources, regions, meta.get("usage", {}), tags,
+                   meta.get("guardrails", {}))
 
 
 def _from_plan(path: Path, document: dict) -> Project:

@@ -10,6 +10,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from rich.table import Table
 
 from cost.model import ProjectCost
+from cost.policy import Verdict
+
+LEVEL_STYLE = {"pass": "green", "warn": "yellow", "block": "bold red", "suppressed": "cyan"}
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -40,7 +43,17 @@ def table(projects: list[ProjectCost]) -> Table:
     return view
 
 
-def markdown(projects: list[ProjectCost]) -> str:
+def verdict_table(verdicts: dict[str, list[Verdict]]) -> Table:
+    view = Table("environment", "rule", "verdict", "resource", "detail", title="guardrails")
+    for env, items in verdicts.items():
+        for v in sorted(items, key=lambda v: (v.level == "pass", v.rule)):
+            view.add_row(env, v.rule, f"[{LEVEL_STYLE[v.level]}]{v.level}[/]", v.resource,
+                         v.message + (f" (suppressed: {v.reason})" if v.reason else ""))
+    return view
+
+
+def markdown(projects: list[ProjectCost],
+             verdicts: dict[str, list[Verdict]] | None = None) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       trim_blocks=False, autoescape=False)
     rows = [{"name": p.name, "monthly": p.monthly, "past": None, "diff": None,
@@ -51,10 +64,14 @@ def markdown(projects: list[ProjectCost]) -> str:
                  for p in projects for t, c in p.unsupported.items()]
     return env.get_template("cost_report.md.j2").render(
         projects=rows, total=sum(p.monthly for p in projects), has_base=False, past_total=None,
-        diff_total=None, unpriced=unpriced, money=_money, delta=_delta)
+        diff_total=None, unpriced=unpriced, money=_money, delta=_delta,
+        verdicts=[(env, v) for env, items in (verdicts or {}).items() for v in items
+                  if v.level != "pass"],
+        checked=sorted(verdicts or {}))
 
 
-def infracost_json(projects: list[ProjectCost]) -> str:
+def infracost_json(projects: list[ProjectCost],
+                   verdicts: dict[str, list[Verdict]] | None = None) -> str:
     def resource(r) -> dict:
         return {"name": r.address, "resourceType": r.type,
                 "monthlyCost": f"{r.monthly:.6f}" if not r.unpriced_reason else None,
@@ -80,6 +97,9 @@ def infracost_json(projects: list[ProjectCost]) -> str:
             },
             "summary": {"unsupportedResourceCounts": p.unsupported,
                         "unpricedResources": [r.address for r in p.unpriced]},
+            "guardrails": [{"rule": v.rule, "verdict": v.level, "resource": v.resource,
+                            "message": v.message, "reason": v.reason}
+                           for v in (verdicts or {}).get(p.name, [])],
         } for p in projects],
         "totalMonthlyCost": f"{total:.6f}",
         "pastTotalMonthlyCost": None,

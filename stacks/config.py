@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -223,10 +224,21 @@ class Budget(Strict):
 
 
 RuleAction = Literal["warn", "block", "off"]
+# The cost engine's rule names (cost/policy.py RULES; a test keeps the two in step).
+GUARDRAIL_RULES = ("budget", "max_increase_usd", "max_increase_percent", "allowed_instance_types",
+                   "allowed_accelerators", "max_gpus", "spot_training", "scale_to_zero_serving",
+                   "required_tags")
+
+
+def _known_rule(name: str) -> str:
+    if name not in GUARDRAIL_RULES:
+        raise ValueError(f"expected a guardrail rule ({', '.join(GUARDRAIL_RULES)}), "
+                         f"found {name!r}")
+    return name
 
 
 class Suppression(Strict):
-    rule: str
+    rule: Annotated[str, AfterValidator(_known_rule)]
     resource: str = "*"
     reason: Annotated[str, Field(min_length=10)]
 
@@ -243,7 +255,8 @@ class Guardrails(Strict):
     require_spot_training: bool | None = None  # default: true in dev
     require_scale_to_zero_serving: bool | None = None  # default: true in dev
     required_tags: list[str] = Field(default_factory=lambda: ["env", "project", "cost-center"])
-    actions: dict[str, RuleAction] = Field(default_factory=dict)
+    actions: dict[Annotated[str, AfterValidator(_known_rule)], RuleAction] = Field(
+        default_factory=dict)
     suppressions: list[Suppression] = Field(default_factory=list)
 
 
@@ -368,7 +381,7 @@ def _first_error(path: Path, exc: ValidationError, lines: dict) -> str:
 def _is_union_tag(part: Any) -> bool:
     # pydantic adds the union member type to `loc` ("str", "literal['a']", "function-after[...]")
     return isinstance(part, str) and (
-        part in {"str", "int", "float", "bool", "list", "dict"}
+        part in {"str", "int", "float", "bool", "list", "dict", "[key]"}
         or part.startswith(("literal[", "function-", "constrained-", "lax-or-strict"))
     )
 

@@ -31,6 +31,14 @@ def _usage(env: Environment, training_instance: str) -> dict:
     }
 
 
+def _policy(env: Environment) -> dict:
+    """The environment's guardrails and budget, recorded for the cost engine."""
+    rails = env.guardrails.model_dump(mode="json")
+    rails["budget_monthly_usd"] = env.budget.monthly_usd
+    rails["source"] = str(env.source)
+    return rails
+
+
 class MlPlatformStack(TerraformStack):
     """Stack `ml-<env>`. Outputs carry the same neutral names on every cloud."""
 
@@ -65,7 +73,8 @@ class MlPlatformStack(TerraformStack):
         budget = Budget(self, "budget", monitoring=monitoring.refs, **common)
         modules += [monitoring, budget]
         self.add_override("//.terraml", {
-            "usage": _usage(env, training.outputs.get("training_instance_type", ""))})
+            "usage": _usage(env, training.outputs.get("training_instance_type", "")),
+            "guardrails": _policy(env)})
         self.outputs: dict[str, object] = {}
         for module in modules:
             self.outputs.update(module.outputs)

@@ -174,17 +174,30 @@ def cost(path: Annotated[Path | None, typer.Argument(
         with err.status(f"synthesizing {len(envs)} environment(s)"):
             build_app(envs, outdir="cdktf.out").synth()
         path = Path("cdktf.out")
-    projects = [estimate(p, catalog, usage) for p in load_projects(path)]
+    from cost.policy import check
+
+    loaded = load_projects(path)
+    projects = [estimate(p, catalog, usage) for p in loaded]
+    verdicts = {p.name: check(p, c, p.guardrails) for p, c in zip(loaded, projects)
+                if p.guardrails}
     if fmt == "table":
         out.print(reports.table(projects))
-        return
-    text = reports.markdown(projects) if fmt == "markdown" else reports.infracost_json(projects)
-    if output:
-        temporary = output.with_name(output.name + ".tmp")
-        temporary.write_text(text)
-        temporary.replace(output)
+        out.print(reports.verdict_table(verdicts))
     else:
-        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+        text = reports.markdown(projects, verdicts) if fmt == "markdown" else \
+            reports.infracost_json(projects, verdicts)
+        if output:
+            temporary = output.with_name(output.name + ".tmp")
+            temporary.write_text(text)
+            temporary.replace(output)
+        else:
+            sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+    blocked = [(env, v) for env, items in verdicts.items() for v in items if v.level == "block"]
+    for env, verdict in blocked:
+        err.print(f"blocked: {env}: {verdict.rule}: {verdict.resource}: {verdict.message}",
+                  markup=False, soft_wrap=True)
+    if blocked:
+        raise typer.Exit(1)
 
 
 def main() -> None:

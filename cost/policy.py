@@ -1,0 +1,172 @@
+"""Guardrails: each rule passes, warns or blocks; a suppression needs a written reason.
+
+Contract: `check(project, cost, rails, base)` returns one `Verdict` per finding (and a
+`pass` verdict per rule that found nothing). Rules come from the environment's
+`guardrails:` section (recorded by terraml in the synthesized JSON) or a policy file.
+Exit codes for callers: 0 pass/warn, 1 any block, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any
+
+from cost.accelerators import accelerator_of
+from cost.inputs import Project, Resource
+from cost.model import ProjectCost
+
+RULES = {
+    "budget": "block",
+    "max_increase_usd": "block",
+    "max_increase_percent": "block",
+    "allowed_instance_types": "block",
+    "allowed_accelerators": "block",
+    "max_gpus": "block",
+    "spot_training": "block",
+    "scale_to_zero_serving": "block",
+    "required_tags": "warn",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str
+    level: str  # pass | warn | block | suppressed
+    resource: str
+    message: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A thing that runs on an instance type: an endpoint variant or the training jobs."""
+
+    address: str
+    kind: str  # "serving" | "training"
+    instance_type: str
+    instances: int  # always-on instances (serving) or per job (training)
+    serverless: bool = False
+    spot: bool = False
+
+
+def workloads(project: Project) -> list[Workload]:
+    found = []
+    by_name = {r.values.get("name"): r for r in project.resources
+               if r.type == "aws_sagemaker_endpoint_configuration"}
+    for resource in project.resources:
+        if resource.type != "aws_sagemaker_endpoint":
+            continue
+        reference = resource.values.get("endpoint_config_name")
+        config = project.resolve(reference) or by_name.get(reference)
+        for variant in (config.values.get("production_variants") or []) if config else []:
+            serverless = bool(variant.get("serverless_config"))
+            minimum = _min_capacity(project, resource, variant.get("variant_name", ""))
+            found.append(Workload(resource.address, "serving",
+                                  variant.get("instance_type", "serverless"),
+                                  0 if serverless else (minimum if minimum is not None else
+                                                        int(variant.get("initial_instance_count")
+                                                            or 1)),
+                                  serverless=serverless))
+    training = project.usage.get("training")
+    if training:
+        found.append(Workload(f"terraml_training_jobs.{project.name}", "training",
+                              training.get("instance_type", ""), 1,
+                              spot=bool(training.get("spot"))))
+    return found
+
+
+def _min_capacity(project: Project, endpoint: Resource, variant: str) -> int | None:
+    rid = f"endpoint/{endpoint.values.get('name')}/variant/{variant}"
+    for other in project.resources:
+        if other.type == "aws_appautoscaling_target" and other.values.get("resource_id") == rid:
+            return int(other.values.get("min_capacity", 1))
+    return None
+
+
+def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
+          base: ProjectCost | None = None) -> list[Verdict]:
+    actions = {**RULES, **(rails.get("actions") or {})}
+    findings: list[tuple[str, str, str]] = []  # (rule, resource, message)
+    limit = rails.get("max_monthly_usd") or rails.get("budget_monthly_usd")
+    if limit and cost.monthly > limit:
+        findings.append(("budget", project.name, (f"monthly estimate ${cost.monthly:,.2f} exceeds "
+                                                 f"the ${limit:,.2f} budget")))
+    if base is not None:
+        delta = cost.monthly - base.monthly
+        if rails.get("max_increase_usd") is not None and delta > rails["max_increase_usd"]:
+            findings.append(("max_increase_usd", project.name,
+                             f"+${delta:,.2f}/month vs base exceeds +${rails['max_increase_usd']:,.2f}"))
+        percent = rails.get("max_increase_percent")
+        if percent is not None and base.monthly > 0 and delta / base.monthly * 100 > percent:
+            findings.append(("max_increase_percent", project.name,
+                             f"+{delta / base.monthly:.1%} vs base exceeds +{percent}%"))
+    allowed_types = rails.get("allowed_instance_types")
+    allowed_accelerators = rails.get("allowed_accelerators")
+    gpus = 0
+    for work in workloads(project):
+        accelerator = accelerator_of(work.instance_type)
+        if allowed_types is not None and not work.serverless and \
+                work.instance_type not in allowed_types:
+            findings.append(("allowed_instance_types", work.address,
+                             (f"{work.kind} uses {work.instance_type}, not in "
+                             f"{', '.join(allowed_types)}")))
+        if accelerator and allowed_accelerators is not None and \
+                accelerator[0] not in allowed_accelerators:
+            findings.append(("allowed_accelerators", work.address,
+                             (f"{work.kind} uses {accelerator[0]} ({work.instance_type}), allowed: "
+                             f"{', '.join(allowed_accelerators)}")))
+        if accelerator:
+            gpus += accelerator[1] * max(work.instances, 1 if work.kind == "training" else 0)
+        if work.kind == "training" and rails.get("require_spot_training") and not work.spot:
+            findings.append(("spot_training", work.address,
+                             (f"training on {work.instance_type} is on-demand; this environment "
+                             "requires spot")))
+        if work.kind == "serving" and rails.get("require_scale_to_zero_serving") and \
+                not work.serverless and work.instances > 0:
+            what = f"always-on GPU endpoint ({work.instance_type} x{work.instances})" \
+                if accelerator else f"always-on endpoint ({work.instance_type} x{work.instances})"
+            findings.append(("scale_to_zero_serving", work.address,
+                             f"{what}; this environment requires serverless or min 0"))
+    if rails.get("max_gpus") is not None and gpus > rails["max_gpus"]:
+        findings.append(("max_gpus", project.name,
+                         (f"{gpus} GPUs (always-on serving + one training job) exceed "
+                         f"max_gpus {rails['max_gpus']}")))
+    findings += _missing_tags(project, rails.get("required_tags") or [])
+    return _apply(findings, actions, rails.get("suppressions") or [])
+
+
+def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str, str]]:
+    missing_default = [t for t in required if t not in project.tags]
+    if not missing_default:
+        return []
+    out = []
+    for resource in project.resources:
+        values = resource.values
+        if not any(k in values for k in ("tags", "tags_all", "labels")):
+            continue
+        tags = {**(values.get("tags_all") or {}), **(values.get("tags") or {}),
+                **(values.get("labels") or {})}
+        missing = [t for t in missing_default if t not in tags]
+        if missing:
+            out.append(("required_tags", resource.address, f"missing tags {', '.join(missing)}"))
+    return out
+
+
+def _apply(findings: list[tuple[str, str, str]], actions: dict[str, str],
+           suppressions: list[dict[str, str]]) -> list[Verdict]:
+    verdicts = []
+    failed_rules = set()
+    for rule, resource, message in findings:
+        level = actions.get(rule, "block")
+        if level == "off":
+            continue
+        failed_rules.add(rule)
+        reason = next((s["reason"] for s in suppressions if s.get("rule") == rule and
+                       fnmatch.fnmatchcase(resource, s.get("resource", "*"))), "")
+        verdicts.append(Verdict(rule, "suppressed" if reason else level, resource, message,
+                                reason))
+    for rule in RULES:
+        if rule not in failed_rules and actions.get(rule) != "off":
+            verdicts.append(Verdict(rule, "pass", "", ""))
+    return verdicts
