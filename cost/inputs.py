@@ -43,11 +43,22 @@ class Project:
     tags: dict[str, str] = field(default_factory=dict)  # provider default tags/labels
     guardrails: dict[str, Any] = field(default_factory=dict)  # recorded by terraml stacks
     _index: dict[str, Resource] | None = field(default=None, repr=False)
+    _by_attr: dict[tuple[str, str], dict[Any, Resource]] = field(default_factory=dict,
+                                                                 repr=False)
 
     def by_address(self) -> dict[str, Resource]:
         if self._index is None:
             self._index = {r.address: r for r in self.resources}
         return self._index
+
+    def find(self, rtype: str, attribute: str, value: Any) -> Resource | None:
+        """The `rtype` resource whose `attribute` equals `value` (indexed on first use)."""
+        key = (rtype, attribute)
+        if key not in self._by_attr:
+            self._by_attr[key] = {r.values.get(attribute): r for r in self.resources
+                                  if r.type == rtype and isinstance(r.values.get(attribute),
+                                                                    (str, int))}
+        return self._by_attr[key].get(value) if isinstance(value, (str, int)) else None
 
     def resolve(self, value: Any) -> Resource | None:
         """The resource a `${type.name.attr}` reference points at (synth JSON only)."""

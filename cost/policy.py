@@ -52,13 +52,12 @@ class Workload:
 
 def workloads(project: Project) -> list[Workload]:
     found = []
-    by_name = {r.values.get("name"): r for r in project.resources
-               if r.type == "aws_sagemaker_endpoint_configuration"}
     for resource in project.resources:
         if resource.type != "aws_sagemaker_endpoint":
             continue
         reference = resource.values.get("endpoint_config_name")
-        config = project.resolve(reference) or by_name.get(reference)
+        config = project.resolve(reference) or \
+            project.find("aws_sagemaker_endpoint_configuration", "name", reference)
         for variant in (config.values.get("production_variants") or []) if config else []:
             serverless = bool(variant.get("serverless_config"))
             minimum = _min_capacity(project, resource, variant.get("variant_name", ""))
@@ -78,10 +77,8 @@ def workloads(project: Project) -> list[Workload]:
 
 def _min_capacity(project: Project, endpoint: Resource, variant: str) -> int | None:
     rid = f"endpoint/{endpoint.values.get('name')}/variant/{variant}"
-    for other in project.resources:
-        if other.type == "aws_appautoscaling_target" and other.values.get("resource_id") == rid:
-            return int(other.values.get("min_capacity", 1))
-    return None
+    target = project.find("aws_appautoscaling_target", "resource_id", rid)
+    return int(target.values.get("min_capacity", 1)) if target else None
 
 
 def check(project: Project, cost: ProjectCost, rails: dict[str, Any],

@@ -27,25 +27,16 @@ def _unpriced(resource: Resource, reason: str) -> ResourceCost:
 
 def _endpoint_config(resource: Resource, ctx: PricingContext) -> Resource | None:
     target = resource.values.get("endpoint_config_name")
-    found = ctx.project.resolve(target)
-    if found:
-        return found
-    for other in ctx.project.resources:
-        if other.type == "aws_sagemaker_endpoint_configuration" and \
-                other.values.get("name") == target:
-            return other
-    return None
+    return ctx.project.resolve(target) or \
+        ctx.project.find("aws_sagemaker_endpoint_configuration", "name", target)
 
 
 def _scaling(endpoint: Resource, variant: str, ctx: PricingContext) -> tuple[int, int] | None:
-    name = endpoint.values.get("name")
-    for other in ctx.project.resources:
-        if other.type != "aws_appautoscaling_target":
-            continue
-        rid = str(other.values.get("resource_id", ""))
-        if rid == f"endpoint/{name}/variant/{variant}":
-            return int(other.values.get("min_capacity", 1)), int(other.values.get("max_capacity", 1))
-    return None
+    rid = f"endpoint/{endpoint.values.get('name')}/variant/{variant}"
+    target = ctx.project.find("aws_appautoscaling_target", "resource_id", rid)
+    if target is None:
+        return None
+    return int(target.values.get("min_capacity", 1)), int(target.values.get("max_capacity", 1))
 
 
 @pricer("aws_sagemaker_endpoint")
