@@ -147,57 +147,13 @@ def down(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
                                           else "nothing deployed locally"))
 
 
-@app.command()
-def cost(path: Annotated[Path | None, typer.Argument(
-            help="cdktf.out folder, cdk.tf.json or `terraform show -json` plan. "
-                 "Default: synthesize the environments, then price them.")] = None,
-         fmt: Annotated[str, typer.Option("--format", "-f",
-                                          help="table | markdown | json")] = "table",
-         usage_file: Annotated[Path | None, typer.Option("--usage-file")] = None,
-         output: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
-         env_dir: EnvDir = Path("environments")) -> None:
-    """Price what will be deployed, offline, from the shipped price catalog."""
-    from cost import reports
-    from cost.catalog import load_catalog
-    from cost.estimate import estimate
-    from cost.inputs import load_projects
-    from cost.usage import load_usage
+def _register_subcommands() -> None:
+    from terraml.cost_cli import cost_app
 
-    if fmt not in {"table", "markdown", "json"}:
-        raise UserError(f"--format: expected table, markdown or json, found {fmt!r}")
-    usage = load_usage(usage_file)
-    catalog = load_catalog()
-    if path is None:
-        from stacks.app import build_app
+    app.add_typer(cost_app, name="cost")
 
-        envs = _select(env_dir, None)
-        with err.status(f"synthesizing {len(envs)} environment(s)"):
-            build_app(envs, outdir="cdktf.out").synth()
-        path = Path("cdktf.out")
-    from cost.policy import check
 
-    loaded = load_projects(path)
-    projects = [estimate(p, catalog, usage) for p in loaded]
-    verdicts = {p.name: check(p, c, p.guardrails) for p, c in zip(loaded, projects)
-                if p.guardrails}
-    if fmt == "table":
-        out.print(reports.table(projects))
-        out.print(reports.verdict_table(verdicts))
-    else:
-        text = reports.markdown(projects, verdicts) if fmt == "markdown" else \
-            reports.infracost_json(projects, verdicts)
-        if output:
-            temporary = output.with_name(output.name + ".tmp")
-            temporary.write_text(text)
-            temporary.replace(output)
-        else:
-            sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
-    blocked = [(env, v) for env, items in verdicts.items() for v in items if v.level == "block"]
-    for env, verdict in blocked:
-        err.print(f"blocked: {env}: {verdict.rule}: {verdict.resource}: {verdict.message}",
-                  markup=False, soft_wrap=True)
-    if blocked:
-        raise typer.Exit(1)
+_register_subcommands()
 
 
 def main() -> None:

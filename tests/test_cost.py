@@ -151,3 +151,54 @@ def test_shipped_catalog_keeps_source_and_date_per_row():
         regions = {r["region"] for r in rows}
         assert any(r.startswith(("us", "eastus")) for r in regions), cloud
         assert any(r.startswith(("eu", "westeurope")) for r in regions), cloud
+
+
+def _plan_with_instances(tmp_path: Path, name: str, minimum: int) -> Path:
+    doc = json.loads(PLAN.read_text())
+    for item in doc["planned_values"]["root_module"]["resources"]:
+        if item["type"] == "aws_appautoscaling_target":
+            item["values"]["min_capacity"] = minimum
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_diff_between_plans_reports_resource_and_total_deltas(tmp_path):
+    base = _plan_with_instances(tmp_path, "base.json", 2)
+    current = _plan_with_instances(tmp_path, "current.json", 3)
+    result = run_cli("cost", "diff", "--base", str(base), str(current), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    # one more ml.g5.xlarge: 1.4084 x 730
+    assert float(doc["diffTotalMonthlyCost"]) == pytest.approx(1.4084 * 730)
+    assert float(doc["pastTotalMonthlyCost"]) > 0
+    assert doc["projects"][0]["pastBreakdown"]["resources"]
+    table = run_cli("cost", "diff", "--base", str(base), str(current))
+    assert "aws_sagemaker_endpoint.rt" in table.stdout and "+$1,028.13" in table.stdout
+
+
+def test_diff_against_a_git_ref_synthesizes_the_base():
+    result = run_cli("cost", "diff", "--base", "HEAD", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "| Base | Diff |" in result.stdout and "`ml-prod`" in result.stdout
+
+
+def test_diff_with_unknown_base_is_bad_input():
+    result = run_cli("cost", "diff", "--base", "no-such-ref-or-file")
+    assert result.returncode == 2
+    assert "is not a file, folder or git ref" in result.stderr
+
+
+def test_html_report_is_self_contained_with_a_chart(tmp_path):
+    out = tmp_path / "cost.html"
+    result = run_cli("cost", str(PLAN), "--format", "html", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    assert page.startswith("<!doctype html>") and "<svg" in page and "<rect" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "aws_mq_broker x1" in page
+
+
+def test_unknown_format_is_bad_input():
+    result = run_cli("cost", str(PLAN), "--format", "pdf")
+    assert result.returncode == 2 and "--format: expected one of" in result.stderr
