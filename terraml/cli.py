@@ -147,10 +147,32 @@ def down(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
                                           else "nothing deployed locally"))
 
 
+ci_app = typer.Typer(no_args_is_help=True, help="CI integration for the cost check.")
+
+
+@ci_app.command("init")
+def ci_init(system: Annotated[str, typer.Argument(help="github | gitlab")],
+            env_dir: Annotated[str, typer.Option("--env-dir")] = "environments",
+            install: Annotated[str, typer.Option(
+                "--install", help="pip install target in CI")] = "'terraml[aws]'",
+            force: Annotated[bool, typer.Option("--force")] = False,
+            stdout: Annotated[bool, typer.Option("--stdout", help="Print, do not write.")] = False,
+            ) -> None:
+    """Write a CI job that prices every environment on pull requests."""
+    from terraml import ci
+
+    if stdout:
+        sys.stdout.write(ci.render(system, env_dir=env_dir, install_target=install))
+        return
+    target = ci.write(system, Path("."), force=force, env_dir=env_dir, install_target=install)
+    out.print(f"[green]✓[/] wrote {target}")
+
+
 def _register_subcommands() -> None:
     from terraml.cost_cli import cost_app
 
     app.add_typer(cost_app, name="cost")
+    app.add_typer(ci_app, name="ci")
 
 
 _register_subcommands()
