@@ -202,3 +202,50 @@ def test_html_report_is_self_contained_with_a_chart(tmp_path):
 def test_unknown_format_is_bad_input():
     result = run_cli("cost", str(PLAN), "--format", "pdf")
     assert result.returncode == 2 and "--format: expected one of" in result.stderr
+
+
+def _costs(plan: str, usage: dict) -> dict:
+    cost = estimate(load_projects(ROOT / "tests/plans" / plan)[0], load_catalog(),
+                    {"resource_usage": usage})
+    return cost, by_address(cost)
+
+
+def test_gcp_pricers_golden():
+    cost, costs = _costs("gcp_ml_plan.json", {
+        "google_storage_bucket.raw": {"storage_gb": 500},
+        "google_artifact_registry_repository.images": {"storage_gb": 20},
+        "google_compute_router_nat.nat": {"assigned_vms": 40, "monthly_data_processed_gb": 10},
+        "google_vertex_ai_endpoint.serve": {"machine_type": "n1-standard-4", "replicas": 2}})
+    assert costs["google_storage_bucket.raw"].monthly == pytest.approx(0.02 * 500)
+    assert costs["google_kms_crypto_key.data"].monthly == pytest.approx(0.06)
+    assert costs["google_kms_crypto_key.hsm"].monthly == pytest.approx(1.0)
+    assert costs["google_artifact_registry_repository.images"].monthly == pytest.approx(0.1 * 20)
+    # NAT per-VM fee caps at 32 VMs: 32 x 0.0014 x 730, plus 10 GB x 0.045
+    assert costs["google_compute_router_nat.nat"].monthly == pytest.approx(
+        32 * 0.0014 * 730 + 0.045 * 10)
+    # n1-standard-4 on-demand us-central1 0.189999 x 730 x 2 replicas (a floor)
+    assert costs["google_vertex_ai_endpoint.serve"].monthly == pytest.approx(0.189999 * 730 * 2)
+    assert costs["google_project_service.aiplatform"].free
+    assert cost.unsupported == {"google_sql_database_instance": 1}
+
+
+def test_azure_pricers_golden():
+    cost, costs = _costs("azure_ml_plan.json", {
+        "azurerm_machine_learning_compute_cluster.cpu": {"monthly_node_hours": 100},
+        "azurerm_storage_account.lake": {"storage_gb": 1000},
+        "azurerm_key_vault.kv": {"monthly_operations": 50_000},
+        "azurerm_log_analytics_workspace.logs": {"monthly_ingested_gb": 10}})
+    # 1 always-on low-priority NC4as_T4_v3 in westeurope: 0.132 x 730
+    assert costs["azurerm_machine_learning_compute_cluster.gpu"].monthly == pytest.approx(
+        0.132 * 730)
+    # min 0 dedicated D4s_v3 in eastus: only the 100 job node-hours at 0.192
+    assert costs["azurerm_machine_learning_compute_cluster.cpu"].monthly == pytest.approx(
+        0.192 * 100)
+    assert costs["azurerm_machine_learning_compute_instance.dev"].monthly == pytest.approx(
+        0.293 * 730)
+    assert costs["azurerm_storage_account.lake"].monthly == pytest.approx(0.0184 * 1000)
+    assert costs["azurerm_container_registry.acr"].monthly == pytest.approx(0.667 * 30)
+    assert costs["azurerm_key_vault.kv"].monthly == pytest.approx(0.03 * 5)
+    assert costs["azurerm_log_analytics_workspace.logs"].monthly == pytest.approx(2.99 * 10)
+    assert costs["azurerm_machine_learning_workspace.ws"].free
+    assert cost.unsupported == {}

@@ -40,8 +40,13 @@ class PricingContext:
     usage_file: dict[str, Any] = field(default_factory=dict)
 
     def region(self, resource: Resource) -> str:
-        return resource.values.get("region") if isinstance(resource.values.get("region"), str) \
-            else self.project.regions.get(resource.cloud, "")
+        """The resource's own region/location (normalized: `East US` -> `eastus`,
+        `US-CENTRAL1` -> `us-central1`), else the provider's default region."""
+        for key in ("region", "location"):
+            value = resource.values.get(key)
+            if isinstance(value, str) and value and "${" not in value:
+                return value.lower().replace(" ", "")
+        return self.project.regions.get(resource.cloud, "")
 
     def usage(self, resource: Resource, key: str, default: Any = None) -> Any:
         """Per-resource usage from the usage file (address, `[*]` wildcards, type defaults)."""
@@ -69,4 +74,4 @@ def component(name: str, unit: str, quantity: float | None, price: Price,
 
 def load_all() -> None:
     """Import every cloud's pricers (they register themselves)."""
-    from cost.pricers import aws, training  # noqa: F401
+    from cost.pricers import aws, azure, gcp, training  # noqa: F401
