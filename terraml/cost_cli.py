@@ -150,3 +150,58 @@ def diff_command(base: Annotated[str, typer.Option("--base", help="Folder, plan 
         _, base_projects = _base_from_git(base, env_dir, usage_file)
     loaded, projects = _price(path, usage_file, env_dir)
     _emit(fmt, output, loaded, projects, base_projects)
+
+
+def _api_errors() -> tuple[type[Exception], ...]:
+    import requests
+
+    errors: list[type[Exception]] = [requests.RequestException, ValueError]
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return tuple(errors)
+    return (*errors, BotoCoreError, ClientError)
+
+
+DEFAULT_REGIONS = {"aws": ["us-east-1", "eu-west-1"], "gcp": ["us-central1", "europe-west4"],
+                   "azure": ["eastus", "westeurope"]}
+
+
+@cost_app.command("refresh")
+def refresh(cloud: Annotated[str, typer.Option("--cloud", help="aws | gcp | azure")],
+            region: Annotated[list[str] | None, typer.Option("--region")] = None,
+            output: Annotated[Path | None, typer.Option(
+                "--out", help="Catalog file to update (default: the shipped one).")] = None,
+            api_key: Annotated[str | None, typer.Option(
+                "--api-key", envvar="GOOGLE_API_KEY", help="GCP Cloud Billing API key.")] = None,
+            ) -> None:
+    """Rebuild a cloud's catalog rows from its official price API (needs network)."""
+    from cost.catalog import CATALOG_DIR
+    from cost.refresh import merge, read_rows, write_catalog
+    from terraml.cli import out
+
+    if cloud not in DEFAULT_REGIONS:
+        raise UserError(f"--cloud: expected aws, gcp or azure, found {cloud!r}")
+    regions = region or DEFAULT_REGIONS[cloud]
+    target = output or CATALOG_DIR / f"{cloud}.csv"
+    try:
+        if cloud == "azure":
+            from cost.refresh import azure
+            fresh = azure.fetch(regions)
+        elif cloud == "gcp":
+            if not api_key:
+                raise UserError("--api-key: the Cloud Billing Catalog API needs an API key "
+                                "(or set GOOGLE_API_KEY)")
+            from cost.refresh import gcp
+            fresh = gcp.fetch(regions, api_key)
+        else:
+            from cost.refresh import aws
+            fresh = aws.fetch(regions)
+    except _api_errors() as exc:  # network, HTTP or credential failures: one line, exit 2
+        detail = (str(exc).splitlines() or ["failed"])[0]
+        detail = detail if len(detail) <= 160 else detail[:157] + "..."
+        raise UserError(f"refresh {cloud}: {type(exc).__name__}: {detail}") from None
+    if not fresh:
+        raise UserError(f"refresh {cloud}: the API returned no usable prices; catalog unchanged")
+    write_catalog(target, merge(read_rows(target), fresh))
+    out.print(f"[green]✓[/] {target}: {len(fresh)} rows refreshed for {', '.join(regions)}")
