@@ -249,3 +249,23 @@ def test_azure_pricers_golden():
     assert costs["azurerm_log_analytics_workspace.logs"].monthly == pytest.approx(2.99 * 10)
     assert costs["azurerm_machine_learning_workspace.ws"].free
     assert cost.unsupported == {}
+
+
+def test_report_snapshots(snapshot):
+    from cost import reports
+
+    cost = estimate(load_projects(PLAN)[0], load_catalog(),
+                    {"resource_usage": {"aws_s3_bucket.lake": {"storage_gb": 1000}}})
+    assert reports.markdown([cost]) == snapshot(name="markdown")
+    doc = json.loads(reports.infracost_json([cost]))
+    doc["projects"][0]["metadata"]["path"] = "tests/plans/aws_ml_plan.json"
+    assert doc == snapshot(name="json")
+
+
+def test_own_stacks_have_no_unexplained_unpriced_resources(catalog, tmp_path):
+    result = run_cli("synth", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for project in load_projects(tmp_path):
+        cost = estimate(project, catalog)
+        assert cost.unsupported == {}, (project.name, cost.unsupported)
+        assert all(r.unpriced_reason for r in cost.unpriced)

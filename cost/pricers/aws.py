@@ -198,3 +198,15 @@ def budget(resource: Resource, ctx: PricingContext) -> ResourceCost:
     price = ctx.price(resource, "budgets", "budget without actions", "other")
     return ResourceCost(resource.address, resource.type,
                         [component("Budget (no actions)", "budget-days", 30, price)])
+
+
+@pricer("aws_cloudwatch_log_group", "aws_flow_log")
+def log_ingestion(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    return _unpriced(resource, "CloudWatch Logs ingestion/storage is usage-based and has no "
+                               "figure in the catalog yet")
+
+
+@pricer("aws_eip")
+def elastic_ip(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    return _unpriced(resource, "public IPv4 addresses are billed hourly; no figure in the "
+                               "catalog yet")
