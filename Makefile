@@ -38,6 +38,7 @@ test: $(STAMP) $(CHECKOV) $(CDKTF)
 
 bench: $(STAMP)
 	$(BIN)/python bench/synth.py
+	$(BIN)/python bench/cost.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -130,7 +130,9 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
                          (f"{gpus} GPUs (always-on serving + one training job) exceed "
                          f"max_gpus {rails['max_gpus']}")))
     findings += _missing_tags(project, rails.get("required_tags") or [])
-    return _apply(findings, actions, rails.get("suppressions") or [])
+    evaluated = set(RULES) if base is not None else \
+        set(RULES) - {"max_increase_usd", "max_increase_percent"}
+    return _apply(findings, actions, rails.get("suppressions") or [], evaluated)
 
 
 def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str, str]]:
@@ -151,7 +153,7 @@ def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str,
 
 
 def _apply(findings: list[tuple[str, str, str]], actions: dict[str, str],
-           suppressions: list[dict[str, str]]) -> list[Verdict]:
+           suppressions: list[dict[str, str]], evaluated: set[str]) -> list[Verdict]:
     verdicts = []
     failed_rules = set()
     for rule, resource, message in findings:
@@ -164,6 +166,6 @@ def _apply(findings: list[tuple[str, str, str]], actions: dict[str, str],
         verdicts.append(Verdict(rule, "suppressed" if reason else level, resource, message,
                                 reason))
     for rule in RULES:
-        if rule not in failed_rules and actions.get(rule) != "off":
+        if rule in evaluated and rule not in failed_rules and actions.get(rule) != "off":
             verdicts.append(Verdict(rule, "pass", "", ""))
     return verdicts

@@ -51,9 +51,12 @@ def table(projects: list[ProjectCost]) -> Table:
 def verdict_table(verdicts: dict[str, list[Verdict]]) -> Table:
     view = Table("environment", "rule", "verdict", "resource", "detail", title="guardrails")
     for env, items in verdicts.items():
-        for v in sorted(items, key=lambda v: (v.level == "pass", v.rule)):
+        for v in sorted((v for v in items if v.level != "pass"), key=lambda v: v.rule):
             view.add_row(env, v.rule, f"[{LEVEL_STYLE[v.level]}]{v.level}[/]", v.resource,
                          v.message + (f" (suppressed: {v.reason})" if v.reason else ""))
+        passed = sorted(v.rule for v in items if v.level == "pass")
+        if passed:
+            view.add_row(env, ", ".join(passed), "[green]pass[/]", "", "")
     return view
 
 
