@@ -13,6 +13,7 @@ from terraml.errors import UserError
 
 _ADAPTERS = {
     "aws": "adapters.aws:AwsAdapter",
+    "gcp": "adapters.gcp:GcpAdapter",
 }
 KNOWN_CLOUDS = ("aws", "gcp", "azure")
 

@@ -48,7 +48,10 @@ class Serving(PlatformModule):
         super().__init__(scope, construct_id, adapter=adapter, env=env)
         spec = env.serving
         if spec.mode == "serverless":
-            if not adapter.supports(Capability.SERVERLESS_SERVING):
+            # "serverless" is neutral for "pay nothing while idle": a serverless endpoint, or
+            # a real-time endpoint whose deployment scales to zero replicas.
+            if not (adapter.supports(Capability.SERVERLESS_SERVING)
+                    or adapter.supports(Capability.SCALE_TO_ZERO_SERVING)):
                 raise UserError(env.where("serving.mode", f"serverless serving is not "
                                           f"available on {adapter.name}; use realtime"))
         elif spec.min_instances == 0 and not adapter.supports(Capability.SCALE_TO_ZERO_SERVING):

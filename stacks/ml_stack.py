@@ -16,11 +16,12 @@ from stacks.backend import configure_backend
 from stacks.config import Environment
 
 
-def _usage(env: Environment, training_instance: str) -> dict:
+def _usage(env: Environment, training_instance: str, accelerator_type: str = "") -> dict:
     """The environment's cost assumptions, recorded for the cost engine (which reads JSON)."""
     data_buckets = len(env.data.buckets)
     return {
-        "training": {"instance_type": training_instance, "spot": env.training.spot,
+        "training": {"instance_type": training_instance, "accelerator_type": accelerator_type,
+                     "spot": env.training.spot,
                      "gpu_hours_per_month": env.training.gpu_hours_per_month,
                      "accelerator": env.training.accelerator, "count": env.training.count,
                      "cloud": env.cloud, "region": env.region},
@@ -73,7 +74,8 @@ class MlPlatformStack(TerraformStack):
         budget = Budget(self, "budget", monitoring=monitoring.refs, **common)
         modules += [monitoring, budget]
         self.add_override("//.terraml", {
-            "usage": _usage(env, training.outputs.get("training_instance_type", "")),
+            "usage": _usage(env, training.outputs.get("training_instance_type", ""),
+                            training.outputs.get("training_accelerator_type", "")),
             "guardrails": _policy(env)})
         self.outputs: dict[str, object] = {}
         for module in modules:

@@ -103,3 +103,14 @@ def router_nat(resource: Resource, ctx: PricingContext) -> ResourceCost:
         component("Data processed", "GB", gb, data,
                   "" if gb is not None else "usage-based: set monthly_data_processed_gb"),
     ])
+
+
+@pricer("google_monitoring_alert_policy")
+def alert_policy(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    conditions = max(len(resource.values.get("conditions") or []), 1)
+    price = ctx.price(resource, "cloud-monitoring", "alerting policy condition", "other")
+    return ResourceCost(resource.address, resource.type, [component(
+        "Alerting policy conditions", "condition-months", conditions, price)])
+
+
+free("google_compute_global_address", "google_service_networking_connection")

@@ -18,6 +18,39 @@ def training_resource(project: Project) -> Resource | None:
                     project.name, dict(spec))
 
 
+GCP_GPU_SKU = {"NVIDIA_TESLA_T4": "NVIDIA_TESLA_T4", "NVIDIA_L4": "NVIDIA_L4",
+               "NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)",
+               "NVIDIA_H100_80GB": "NVIDIA_H100_80GB"}
+
+
+def _price_gcp(resource: Resource, ctx: PricingContext, hours: float) -> ResourceCost:
+    """Vertex custom jobs at Compute Engine machine + GPU rates (a floor: Vertex bills its
+    own SKUs); Spot VMs at the Compute Engine spot rates."""
+    spec = resource.values
+    cost = ResourceCost(resource.address, resource.type)
+    kind = "spot" if spec.get("spot") else "on_demand"
+    region = spec.get("region") or ""
+    machine = spec.get("instance_type", "")
+    price = ctx.catalog.price("gcp", "compute-engine", machine, region, kind)
+    floor = "Vertex training rate not in the catalog: Compute Engine rate used as a floor"
+    if price is None:
+        cost.unpriced_reason = f"no Compute Engine {kind} price for {machine}"
+        return cost
+    cost.components.append(component(f"Training ({machine}, {kind})", "hours", hours, price,
+                                      floor))
+    gpu = spec.get("accelerator_type")
+    if gpu and not machine.startswith(("a2-", "a3-", "g2-")):  # those include their GPUs
+        gpu_price = ctx.catalog.price("gcp", "compute-engine-gpu", GCP_GPU_SKU.get(gpu, gpu),
+                                      region, kind)
+        if gpu_price is None:
+            cost.unpriced_reason = f"no {kind} price for {gpu}"
+            return cost
+        gpus = int(spec.get("count") or 1)
+        cost.components.append(component(f"Training GPUs ({gpu} x{gpus}, {kind})", "hours",
+                                          hours * gpus, gpu_price, floor))
+    return cost
+
+
 def price_training(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Instance-hours (GPU-hours / GPUs per instance) at the training rate; managed spot
     at that rate times the EC2 spot/on-demand ratio of the same family."""
@@ -27,6 +60,8 @@ def price_training(resource: Resource, ctx: PricingContext) -> ResourceCost:
     gpus = max(int(spec.get("count") or 1), 1) if spec.get("accelerator") else 1
     instance = spec.get("instance_type", "")
     hours = float(spec.get("gpu_hours_per_month", 0)) / gpus
+    if cloud == "gcp":
+        return _price_gcp(resource, ctx, hours)
     services = SERVICE.get(cloud)
     if not services:
         cost.unpriced_reason = f"no training pricer for {cloud}"

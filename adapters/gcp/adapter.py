@@ -1,0 +1,102 @@
+"""`GcpAdapter`: the GCP implementation of `CloudAdapter`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from constructs import Construct
+
+from adapters.base import AcceleratorChoice, Capability, CloudAdapter, LocalEmulator, Refs
+from adapters.gcp import foundation, machines, operations, platform, storage
+from stacks.config import Environment
+from terraml.errors import UserError
+
+
+class GcpAdapter(CloudAdapter):
+    name: ClassVar[str] = "gcp"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({
+        Capability.SCALE_TO_ZERO_SERVING,  # deployed models with min replicas 0
+        Capability.SPOT_TRAINING,  # Vertex custom jobs on Spot VMs
+        Capability.BATCH_COMPUTE,  # CPU jobs run as Vertex custom jobs: nothing to provision
+        Capability.BUDGET_TAG_FILTER,
+    })
+
+    def __init__(self) -> None:
+        self._project = None
+        self._services: list = []
+
+    def training_machine(self, accelerator: str | None, count: int,
+                         instance_type: str | None) -> AcceleratorChoice:
+        if instance_type:
+            return AcceleratorChoice(instance_type, None, 0)
+        if accelerator is None:
+            return AcceleratorChoice(machines.CPU_MACHINES["medium"], None, 0)
+        return machines.gpu_machine(accelerator, count)
+
+    def serving_machine(self, accelerator: str | None, size: str,
+                        instance_type: str | None) -> AcceleratorChoice:
+        if instance_type:
+            return AcceleratorChoice(instance_type, None, 0)
+        if accelerator:
+            return machines.gpu_machine(accelerator, 1)
+        return AcceleratorChoice(machines.CPU_MACHINES[size], None, 0)
+
+    def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
+        if local:
+            raise UserError("gcp: no local emulator; synthesize with `terraml synth`")
+        self._project, self._services = foundation.configure(stack, env)
+
+    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
+        return foundation.encryption_key(scope, env, self._project, self._services)
+
+    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        return platform.network(scope, env, key)
+
+    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        return storage.data_lake(scope, env, key)
+
+    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
+        return storage.registry(scope, env, key)
+
+    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
+                 registry: Refs) -> Refs:
+        return platform.identity(scope, env, key, data, registry)
+
+    def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
+        # CPU batch work runs as Vertex AI custom jobs on this machine type: no pool to create.
+        return Refs(outputs={"batch_machine_type": machines.CPU_MACHINES[env.compute.size]})
+
+    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
+                 data: Refs, identity: Refs) -> Refs:
+        spec = env.training
+        machine = self.training_machine(spec.accelerator, spec.count, spec.instance_type)
+        buckets = data["buckets"]
+        return Refs(outputs={
+            "training_role": identity["training"].email,
+            "training_output_uri": f"gs://{buckets['models'].name}/training-output/",
+            "training_checkpoint_uri": f"gs://{buckets['artifacts'].name}/checkpoints/",
+            "training_staging_bucket": f"gs://{buckets['artifacts'].name}/staging",
+            "training_kms_key": key["key"].id,
+            # Vertex peering wants the network by project *number*.
+            "training_network": f"projects/{self._project.number}/global/networks/{env.prefix}",
+            "training_instance_type": machine.instance_type,
+            "training_accelerator_type": machine.accelerator_type or "",
+            "training_accelerator_count": machine.count,
+            "training_spot": spec.spot,
+            "training_max_runtime_seconds": int(spec.max_runtime_hours * 3600),
+            "training_max_parallel_jobs": spec.max_parallel_jobs,
+        })
+
+    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
+                data: Refs, registry: Refs, identity: Refs) -> Refs:
+        spec = env.serving
+        machine = None if spec.mode == "serverless" else \
+            self.serving_machine(spec.accelerator, spec.size, spec.instance_type)
+        return operations.serving(scope, env, machine, key, network, self._project.number)
+
+    def monitoring(self, scope: Construct, env: Environment, key: Refs,
+                   serving: Refs | None) -> Refs:
+        return operations.monitoring(scope, env, serving)
+
+    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
+        return operations.budget(scope, env, monitoring, self._project.number)
