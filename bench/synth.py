@@ -61,7 +61,16 @@ def main() -> None:
                                             "--out", out],
         "synth all environments (3)": [PY, "-m", "terraml", "synth", "--out", out],
     }
-    measure(cases["baseline: import AWS binding"])  # warm the bytecode cache
+    gcp_dir = Path(tempfile.mkdtemp(prefix="terraml-bench-gcp-"))
+    (gcp_dir / "dev.yaml").write_text((ROOT / "examples/gcp-dev.yaml").read_text())
+    cases.update({
+        "baseline: import GCP binding": [PY, "-c", ("import cdktn_provider_google.provider, "
+                                         "cdktn_provider_google.storage_bucket")],
+        "synth one GCP environment (dev)": [PY, "-m", "terraml", "synth", "--env-dir",
+                                            str(gcp_dir), "--out", out],
+    })
+    for warm in ("baseline: import AWS binding", "baseline: import GCP binding"):
+        measure(cases[warm])  # warm the bytecode cache
     print(f"{'case':<36} {'wall s (median)':>16} {'min':>7} {'peak RSS MB':>12}")
     for name, argv in cases.items():
         samples = [measure(argv) for _ in range(runs)]
