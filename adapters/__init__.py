@@ -14,6 +14,7 @@ from terraml.errors import UserError
 _ADAPTERS = {
     "aws": "adapters.aws:AwsAdapter",
     "gcp": "adapters.gcp:GcpAdapter",
+    "azure": "adapters.azure:AzureAdapter",
 }
 KNOWN_CLOUDS = ("aws", "gcp", "azure")
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from cdktn import TerraformElement
 
+_RECORDED: dict[str, dict[str, str]] = {}  # construct path -> check id -> reason
+
 
 def skip_checks(resource: TerraformElement, reasons: dict[str, str]) -> None:
-    """Suppress each check id with its written reason (a reason is required)."""
-    lines = []
-    for check_id, reason in sorted(reasons.items()):
+    """Suppress each check id with its written reason (a reason is required). Repeated
+    calls on one resource add to its suppressions."""
+    for check_id, reason in reasons.items():
         if len(reason.strip()) < 10:
             raise ValueError(f"suppression of {check_id} needs a written reason")
-        lines.append(f"checkov:skip={check_id}:{reason}")
-    resource.add_override("//.checkov", lines)
+    recorded = _RECORDED.setdefault(resource.node.path, {})
+    recorded.update(reasons)
+    resource.add_override("//.checkov", [f"checkov:skip={check_id}:{reason}"
+                                         for check_id, reason in sorted(recorded.items())])

@@ -63,13 +63,20 @@ def main() -> None:
     }
     gcp_dir = Path(tempfile.mkdtemp(prefix="terraml-bench-gcp-"))
     (gcp_dir / "dev.yaml").write_text((ROOT / "examples/gcp-dev.yaml").read_text())
+    azure_dir = Path(tempfile.mkdtemp(prefix="terraml-bench-azure-"))
+    (azure_dir / "dev.yaml").write_text((ROOT / "examples/azure-dev.yaml").read_text())
     cases.update({
         "baseline: import GCP binding": [PY, "-c", ("import cdktn_provider_google.provider, "
                                          "cdktn_provider_google.storage_bucket")],
         "synth one GCP environment (dev)": [PY, "-m", "terraml", "synth", "--env-dir",
                                             str(gcp_dir), "--out", out],
+        "baseline: import Azure bindings": [PY, "-c", ("import cdktn_provider_azurerm.provider, "
+                                            "cdktn_provider_azapi.provider")],
+        "synth one Azure environment (dev)": [PY, "-m", "terraml", "synth", "--env-dir",
+                                              str(azure_dir), "--out", out],
     })
-    for warm in ("baseline: import AWS binding", "baseline: import GCP binding"):
+    for warm in ("baseline: import AWS binding", "baseline: import GCP binding",
+                 "baseline: import Azure bindings"):
         measure(cases[warm])  # warm the bytecode cache
     print(f"{'case':<36} {'wall s (median)':>16} {'min':>7} {'peak RSS MB':>12}")
     for name, argv in cases.items():

@@ -53,15 +53,22 @@ def test_cdktf_app_with_bad_env_writes_nothing(tmp_path: Path):
     assert not (tmp_path / "cdktf.out").exists()
 
 
-def test_azure_example_says_not_supported_yet(tmp_path: Path):
-    for example in ("azure-dev.yaml",):
+def test_examples_synthesize_on_gcp_and_azure(tmp_path: Path):
+    for example in ("gcp-dev.yaml", "azure-dev.yaml"):
         env_dir = tmp_path / example
         env_dir.mkdir()
         (env_dir / "dev.yaml").write_text((ROOT / "examples" / example).read_text())
-        result = run_cli("synth", "--env-dir", str(env_dir), "--out", str(tmp_path / "o"))
-        assert result.returncode == 2
-        assert "is not supported yet" in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "o").exists()
+        result = run_cli("synth", "--env-dir", str(env_dir), "--out", str(tmp_path / example / "o"))
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / example / "o/stacks/ml-dev/cdk.tf.json").is_file()
+
+
+def test_local_deploy_is_aws_only(tmp_path: Path):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text(
+        (ROOT / "examples" / "gcp-dev.yaml").read_text())
+    result = run_cli("up", "--env", "dev", "--local", cwd=tmp_path)
+    assert result.returncode == 2 and "no local emulator for gcp" in result.stderr
 
 
 def test_unknown_env_and_missing_terraform_are_clear(tmp_path: Path):

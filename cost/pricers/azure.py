@@ -11,7 +11,17 @@ free("azurerm_resource_group", "azurerm_machine_learning_workspace",
      "azurerm_subnet", "azurerm_network_security_group", "azurerm_monitor_action_group",
      "azurerm_monitor_metric_alert", "azurerm_consumption_budget_resource_group",
      "azurerm_management_lock", "azurerm_user_assigned_identity", "azurerm_key_vault_key",
-     "azurerm_storage_management_policy")
+     "azurerm_storage_management_policy", "azurerm_monitor_diagnostic_setting")
+
+
+@pricer("azapi_resource")
+def azapi(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """An online endpoint costs nothing until a deployment runs in it (priced at run time)."""
+    if str(resource.values.get("type", "")).startswith(
+            "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"):
+        return ResourceCost(resource.address, resource.type, free=True)
+    return ResourceCost(resource.address, resource.type,
+                        unpriced_reason=f"no pricer for azapi type {resource.values.get('type')}")
 
 ACR_SKU = {"Basic": "Basic (includes 10 GB)", "Standard": "Standard (includes 100 GB)",
            "Premium": "Premium (includes 500 GB)"}

@@ -51,6 +51,28 @@ def _price_gcp(resource: Resource, ctx: PricingContext, hours: float) -> Resourc
     return cost
 
 
+def _price_azure(resource: Resource, ctx: PricingContext, hours: float) -> ResourceCost:
+    """Azure ML cluster node-hours: low-priority (spot) or dedicated VM rates."""
+    spec = resource.values
+    cost = ResourceCost(resource.address, resource.type)
+    size, region = spec.get("instance_type", ""), spec.get("region") or ""
+    note = ""
+    if spec.get("spot"):
+        price = ctx.catalog.price("azure", "virtual-machines", f"{size} (low-priority)", region,
+                                  "spot")
+        if price is None:
+            price = ctx.catalog.price("azure", "virtual-machines", size, region, "spot")
+            note = "no low-priority figure: spot rate used"
+    else:
+        price = ctx.catalog.price("azure", "virtual-machines", size, region)
+    if price is None:
+        cost.unpriced_reason = f"no VM price for {size}"
+        return cost
+    label = "low-priority" if spec.get("spot") else "dedicated"
+    cost.components.append(component(f"Training ({size}, {label})", "hours", hours, price, note))
+    return cost
+
+
 def price_training(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Instance-hours (GPU-hours / GPUs per instance) at the training rate; managed spot
     at that rate times the EC2 spot/on-demand ratio of the same family."""
@@ -62,6 +84,8 @@ def price_training(resource: Resource, ctx: PricingContext) -> ResourceCost:
     hours = float(spec.get("gpu_hours_per_month", 0)) / gpus
     if cloud == "gcp":
         return _price_gcp(resource, ctx, hours)
+    if cloud == "azure":
+        return _price_azure(resource, ctx, hours)
     services = SERVICE.get(cloud)
     if not services:
         cost.unpriced_reason = f"no training pricer for {cloud}"
