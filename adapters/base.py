@@ -95,14 +95,30 @@ class CloudAdapter(ABC):
     # -- neutral size tables (each cloud ships its own) -----------------------------
 
     @abstractmethod
-    def training_machine(self, accelerator: str | None, count: int,
-                         instance_type: str | None) -> AcceleratorChoice:
-        """Resolve a neutral accelerator x count (or explicit type) for training."""
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
+        """The machine with exactly `count` x `accelerator`; `UserError` when there is none."""
 
     @abstractmethod
+    def cpu_machine(self, size: str) -> str:
+        """The machine type for a neutral CPU size (small, medium, large, xlarge)."""
+
+    def training_machine(self, accelerator: str | None, count: int,
+                         instance_type: str | None) -> AcceleratorChoice:
+        """An explicit type wins; else the GPU machine; else a medium CPU machine."""
+        if instance_type:
+            return AcceleratorChoice(instance_type, None, 0)
+        if accelerator is None:
+            return AcceleratorChoice(self.cpu_machine("medium"), None, 0)
+        return self.gpu_machine(accelerator, count)
+
     def serving_machine(self, accelerator: str | None, size: str,
                         instance_type: str | None) -> AcceleratorChoice:
-        """Resolve the serving instance for a real-time endpoint."""
+        """An explicit type wins; else a single-GPU machine; else the CPU size."""
+        if instance_type:
+            return AcceleratorChoice(instance_type, None, 0)
+        if accelerator:
+            return self.gpu_machine(accelerator, 1)
+        return AcceleratorChoice(self.cpu_machine(size), None, 0)
 
     # -- building steps ---------------------------------------------------------------
 

@@ -34,21 +34,11 @@ class AwsAdapter(CloudAdapter):
         self._account = ""
         self._partition = "aws"
 
-    def training_machine(self, accelerator: str | None, count: int,
-                         instance_type: str | None) -> AcceleratorChoice:
-        if instance_type:
-            return AcceleratorChoice(instance_type=instance_type, accelerator=None, count=0)
-        if accelerator is None:
-            return AcceleratorChoice(machines.CPU_INSTANCES["medium"], None, 0)
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
         return machines.gpu_instance(accelerator, count)
 
-    def serving_machine(self, accelerator: str | None, size: str,
-                        instance_type: str | None) -> AcceleratorChoice:
-        if instance_type:
-            return AcceleratorChoice(instance_type=instance_type, accelerator=None, count=0)
-        if accelerator:
-            return machines.gpu_instance(accelerator, 1)
-        return AcceleratorChoice(machines.CPU_INSTANCES[size], None, 0)
+    def cpu_machine(self, size: str) -> str:
+        return machines.CPU_INSTANCES[size]
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         self._account, self._partition = configure_provider(stack, env, local)

@@ -8,7 +8,7 @@ they encrypt that storage with a hardware key instead.
 from __future__ import annotations
 
 from adapters.base import AcceleratorChoice
-from terraml.errors import UserError
+from adapters.machines import pick
 
 GPU_INSTANCES: dict[tuple[str, int], str] = {
     ("T4", 1): "ml.g4dn.xlarge",
@@ -35,15 +35,7 @@ LOCAL_NVME_FAMILIES = ("ml.g4dn.", "ml.g5.", "ml.g6.", "ml.p4d.", "ml.p5.", "ml.
 
 def gpu_instance(accelerator: str, count: int) -> AcceleratorChoice:
     """The instance with exactly `count` x `accelerator`, or a UserError listing valid counts."""
-    instance = GPU_INSTANCES.get((accelerator, count))
-    if instance is None:
-        counts = sorted(c for (a, c) in GPU_INSTANCES if a == accelerator)
-        if not counts:
-            raise UserError(f"accelerator {accelerator!r} is not offered on aws")
-        raise UserError(
-            f"accelerator {accelerator} x{count} has no single aws instance; "
-            f"valid counts: {', '.join(map(str, counts))}"
-        )
+    instance = pick(GPU_INSTANCES, accelerator, count, "aws")
     return AcceleratorChoice(instance_type=instance, accelerator=accelerator, count=count)
 
 

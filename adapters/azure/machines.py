@@ -6,7 +6,7 @@ import re
 import zlib
 
 from adapters.base import AcceleratorChoice
-from terraml.errors import UserError
+from adapters.machines import pick
 
 GPU_SIZES: dict[tuple[str, int], str] = {
     ("T4", 1): "Standard_NC4as_T4_v3",
@@ -21,19 +21,12 @@ GPU_SIZES: dict[tuple[str, int], str] = {
 }
 CPU_SIZES = {"small": "Standard_D2s_v3", "medium": "Standard_D4s_v3", "large": "Standard_D8s_v3",
              "xlarge": "Standard_D16s_v3"}
-NOT_OFFERED = {"A10G": "on Azure use T4 (NCasT4_v3) or A100 (NC A100 v4)",
-               "L4": "on Azure use T4 (NCasT4_v3) or A100 (NC A100 v4)"}
+NOT_OFFERED = {"A10G": "use T4 (NCasT4_v3) or A100 (NC A100 v4)",
+               "L4": "use T4 (NCasT4_v3) or A100 (NC A100 v4)"}
 
 
 def gpu_size(accelerator: str, count: int) -> AcceleratorChoice:
-    if accelerator in NOT_OFFERED:
-        raise UserError(f"accelerator {accelerator} is not offered on azure: "
-                        f"{NOT_OFFERED[accelerator]}")
-    size = GPU_SIZES.get((accelerator, count))
-    if size is None:
-        counts = sorted(c for (a, c) in GPU_SIZES if a == accelerator)
-        raise UserError(f"accelerator {accelerator} x{count} has no azure VM size; valid counts: "
-                        f"{', '.join(map(str, counts))}")
+    size = pick(GPU_SIZES, accelerator, count, "azure", NOT_OFFERED)
     return AcceleratorChoice(instance_type=size, accelerator=accelerator, count=count)
 
 

@@ -25,21 +25,11 @@ class GcpAdapter(CloudAdapter):
         self._project = None
         self._services: list = []
 
-    def training_machine(self, accelerator: str | None, count: int,
-                         instance_type: str | None) -> AcceleratorChoice:
-        if instance_type:
-            return AcceleratorChoice(instance_type, None, 0)
-        if accelerator is None:
-            return AcceleratorChoice(machines.CPU_MACHINES["medium"], None, 0)
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
         return machines.gpu_machine(accelerator, count)
 
-    def serving_machine(self, accelerator: str | None, size: str,
-                        instance_type: str | None) -> AcceleratorChoice:
-        if instance_type:
-            return AcceleratorChoice(instance_type, None, 0)
-        if accelerator:
-            return machines.gpu_machine(accelerator, 1)
-        return AcceleratorChoice(machines.CPU_MACHINES[size], None, 0)
+    def cpu_machine(self, size: str) -> str:
+        return machines.CPU_MACHINES[size]
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         if local:

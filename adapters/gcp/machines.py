@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.base import AcceleratorChoice
-from terraml.errors import UserError
+from adapters.machines import pick
 
 # (accelerator, count) -> (machine type, Vertex accelerator type)
 GPU_MACHINES: dict[tuple[str, int], tuple[str, str]] = {
@@ -22,16 +22,10 @@ GPU_MACHINES: dict[tuple[str, int], tuple[str, str]] = {
 }
 CPU_MACHINES = {"small": "e2-standard-2", "medium": "e2-standard-4", "large": "e2-standard-8",
                 "xlarge": "e2-standard-16"}
-NOT_OFFERED = {"A10G": "A10G is an AWS-only GPU; on GCP use L4 (same generation, 24 GB) or T4"}
+NOT_OFFERED = {"A10G": "it is an AWS-only GPU; use L4 (same generation, 24 GB) or T4"}
 
 
 def gpu_machine(accelerator: str, count: int) -> AcceleratorChoice:
-    if accelerator in NOT_OFFERED:
-        raise UserError(f"accelerator {accelerator} is not offered on gcp: {NOT_OFFERED[accelerator]}")
-    found = GPU_MACHINES.get((accelerator, count))
-    if found is None:
-        counts = sorted(c for (a, c) in GPU_MACHINES if a == accelerator)
-        raise UserError(f"accelerator {accelerator} x{count} has no gcp machine; valid counts: "
-                        f"{', '.join(map(str, counts))}")
-    return AcceleratorChoice(instance_type=found[0], accelerator=accelerator, count=count,
-                             accelerator_type=found[1])
+    machine, accelerator_type = pick(GPU_MACHINES, accelerator, count, "gcp", NOT_OFFERED)
+    return AcceleratorChoice(instance_type=machine, accelerator=accelerator, count=count,
+                             accelerator_type=accelerator_type)
