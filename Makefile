@@ -26,6 +26,7 @@ $(CDKTF):
 
 run: $(STAMP)
 	$(BIN)/terraml synth
+	$(BIN)/terraml synth --env-dir examples --out cdktf.out/examples
 	$(BIN)/terraml up --env dev --local; status=$$?; \
 	  $(BIN)/terraml down --env dev --local; exit $$status
 
