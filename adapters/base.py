@@ -120,6 +120,13 @@ class CloudAdapter(ABC):
             return self.gpu_machine(accelerator, 1)
         return AcceleratorChoice(self.cpu_machine(size), None, 0)
 
+    def endpoint_machine(self, env: Environment) -> AcceleratorChoice | None:
+        """The real-time serving machine, or None when serving is serverless."""
+        spec = env.serving
+        if spec.mode == "serverless":
+            return None
+        return self.serving_machine(spec.accelerator, spec.size, spec.instance_type)
+
     # -- building steps ---------------------------------------------------------------
 
     @abstractmethod

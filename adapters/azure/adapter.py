@@ -95,9 +95,7 @@ class AzureAdapter(CloudAdapter):
 
     def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                 data: Refs, registry: Refs, identity: Refs) -> Refs:
-        spec = env.serving
-        machine = None if spec.mode == "serverless" else \
-            self.serving_machine(spec.accelerator, spec.size, spec.instance_type)
+        machine = self.endpoint_machine(env)
         return az.online_endpoint(scope, env, self._workspace, machine)
 
     def monitoring(self, scope: Construct, env: Environment, key: Refs,

@@ -79,9 +79,7 @@ class GcpAdapter(CloudAdapter):
 
     def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                 data: Refs, registry: Refs, identity: Refs) -> Refs:
-        spec = env.serving
-        machine = None if spec.mode == "serverless" else \
-            self.serving_machine(spec.accelerator, spec.size, spec.instance_type)
+        machine = self.endpoint_machine(env)
         return operations.serving(scope, env, machine, key, network, self._project.number)
 
     def monitoring(self, scope: Construct, env: Environment, key: Refs,
