@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cost.accelerators import accelerator_of
-from cost.inputs import Project, Resource
+from cost.inputs import Project
 from cost.model import ProjectCost
+from cost.sagemaker import endpoint_config, scaling_bounds
 
 RULES = {
     "budget": "block",
@@ -55,12 +56,11 @@ def workloads(project: Project) -> list[Workload]:
     for resource in project.resources:
         if resource.type != "aws_sagemaker_endpoint":
             continue
-        reference = resource.values.get("endpoint_config_name")
-        config = project.resolve(reference) or \
-            project.find("aws_sagemaker_endpoint_configuration", "name", reference)
+        config = endpoint_config(project, resource)
         for variant in (config.values.get("production_variants") or []) if config else []:
             serverless = bool(variant.get("serverless_config"))
-            minimum = _min_capacity(project, resource, variant.get("variant_name", ""))
+            bounds = scaling_bounds(project, resource, variant.get("variant_name", ""))
+            minimum = bounds[0] if bounds else None
             found.append(Workload(resource.address, "serving",
                                   variant.get("instance_type", "serverless"),
                                   0 if serverless else (minimum if minimum is not None else
@@ -73,12 +73,6 @@ def workloads(project: Project) -> list[Workload]:
                               training.get("instance_type", ""), 1,
                               spot=bool(training.get("spot"))))
     return found
-
-
-def _min_capacity(project: Project, endpoint: Resource, variant: str) -> int | None:
-    rid = f"endpoint/{endpoint.values.get('name')}/variant/{variant}"
-    target = project.find("aws_appautoscaling_target", "resource_id", rid)
-    return int(target.values.get("min_capacity", 1)) if target else None
 
 
 def check(project: Project, cost: ProjectCost, rails: dict[str, Any],

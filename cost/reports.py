@@ -18,6 +18,13 @@ LEVEL_STYLE = {"pass": "green", "warn": "yellow", "block": "bold red", "suppress
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
+def _unpriced_rows(projects: list[ProjectCost]) -> list[tuple[str, str, str]]:
+    """(environment, resource or type x count, why) for everything not priced."""
+    rows = [(p.name, r.address, r.unpriced_reason) for p in projects for r in p.unpriced]
+    return rows + [(p.name, f"{t} x{c}", "no pricer for this resource type")
+                   for p in projects for t, c in p.unsupported.items()]
+
+
 def _monthly(cost: ProjectCost | None) -> float:
     return cost.monthly if cost else 0.0
 
@@ -84,9 +91,7 @@ def markdown(projects: list[ProjectCost],
              "diff": p.monthly - past[p.name] if p.name in past else None,
              "components": sorted(((n, a) for n, a in p.by_component().items() if a),
                                   key=lambda item: -item[1])} for p in projects]
-    unpriced = [(p.name, r.address, r.unpriced_reason) for p in projects for r in p.unpriced]
-    unpriced += [(p.name, f"{t} x{c}", "no pricer for this resource type")
-                 for p in projects for t, c in p.unsupported.items()]
+    unpriced = _unpriced_rows(projects)
     return env.get_template("cost_report.md.j2").render(
         projects=rows, total=sum(p.monthly for p in projects), has_base=diffs is not None,
         past_total=sum(past.values()) if diffs is not None else None,
@@ -133,9 +138,7 @@ def html(projects: list[ProjectCost], verdicts: dict[str, list[Verdict]] | None 
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=True)
     past = {d.name: _monthly(d.base) for d in diffs or []}
-    unpriced = [(p.name, r.address, r.unpriced_reason) for p in projects for r in p.unpriced]
-    unpriced += [(p.name, f"{t} x{c}", "no pricer for this resource type")
-                 for p in projects for t, c in p.unsupported.items()]
+    unpriced = _unpriced_rows(projects)
     return env.get_template("cost_report.html.j2").render(
         projects=[{"name": p.name, "monthly": p.monthly, "past": past.get(p.name),
                    "diff": p.monthly - past[p.name] if p.name in past else None}

@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from terraml.errors import UserError
+from terraml.files import write_atomically
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "ci"
 TARGETS = {
@@ -34,7 +35,5 @@ def write(system: str, root: Path, *, force: bool = False, **options: str) -> Pa
     if target.exists() and not force:
         raise UserError(f"{target}: already exists (use --force to overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(target)
+    write_atomically(target, text)
     return target

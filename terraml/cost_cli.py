@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from terraml.errors import UserError
+from terraml.files import write_atomically
 
 FORMATS = ("table", "markdown", "json", "html")
 
@@ -91,14 +92,17 @@ def _base_from_git(ref: str, env_dir: Path, usage_file: Path | None):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UserError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+
+
 def _emit(fmt: str, output: Path | None, loaded, projects, base_projects=None) -> None:
     from cost import reports
     from cost.diff import diff
     from cost.policy import check
     from terraml.cli import err, out
 
-    if fmt not in FORMATS:
-        raise UserError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
     bases = {p.name: p for p in base_projects or []}
     verdicts = {p.name: check(p, c, p.guardrails, bases.get(p.name))
                 for p, c in zip(loaded, projects) if p.guardrails}
@@ -114,9 +118,7 @@ def _emit(fmt: str, output: Path | None, loaded, projects, base_projects=None) -
                   "html": reports.html}[fmt]
         text = render(projects, verdicts, diffs)
         if output:
-            temporary = output.with_name(output.name + ".tmp")
-            temporary.write_text(text)
-            temporary.replace(output)
+            write_atomically(output, text)
         else:
             sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
     blocked = [(env, v) for env, items in verdicts.items() for v in items if v.level == "block"]
@@ -131,8 +133,7 @@ def _emit(fmt: str, output: Path | None, loaded, projects, base_projects=None) -
 def report(path: Path_ = None, fmt: Format = "table", usage_file: UsageFile = None,
            output: Output = None, env_dir: EnvDir = Path("environments")) -> None:
     """Estimate monthly cost, check guardrails, print a report (exit 1 when blocked)."""
-    if fmt not in FORMATS:
-        raise UserError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+    _check_format(fmt)  # before any pricing work
     loaded, projects = _price(path, usage_file, env_dir)
     _emit(fmt, output, loaded, projects)
 
@@ -142,8 +143,7 @@ def diff_command(base: Annotated[str, typer.Option("--base", help="Folder, plan 
                  path: Path_ = None, fmt: Format = "table", usage_file: UsageFile = None,
                  output: Output = None, env_dir: EnvDir = Path("environments")) -> None:
     """Per-resource and total monthly deltas against a base; increase guardrails apply."""
-    if fmt not in FORMATS:
-        raise UserError(f"--format: expected one of {', '.join(FORMATS)}, found {fmt!r}")
+    _check_format(fmt)  # before any pricing work
     if Path(base).exists():
         _, base_projects = _price(Path(base), usage_file, env_dir)
     else:

@@ -65,6 +65,11 @@ class PricingContext:
         return self.catalog.price(resource.cloud, service, sku, self.region(resource), kind)
 
 
+def unpriced(resource: Resource, reason: str) -> ResourceCost:
+    """A known type the catalog cannot price: listed with its reason, never a silent $0."""
+    return ResourceCost(resource.address, resource.type, unpriced_reason=reason)
+
+
 def component(name: str, unit: str, quantity: float | None, price: Price,
               note: str = "") -> CostComponent:
     notes = "; ".join(n for n in (note, price.note) if n)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, ResourceCost
-from cost.pricers import PricingContext, component, free, pricer
+from cost.pricers import PricingContext, component, free, pricer, unpriced
+from cost.sagemaker import endpoint_config, scaling_bounds
 
 free(
     "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_policy",
@@ -21,31 +22,14 @@ free(
 )
 
 
-def _unpriced(resource: Resource, reason: str) -> ResourceCost:
-    return ResourceCost(resource.address, resource.type, unpriced_reason=reason)
-
-
-def _endpoint_config(resource: Resource, ctx: PricingContext) -> Resource | None:
-    target = resource.values.get("endpoint_config_name")
-    return ctx.project.resolve(target) or \
-        ctx.project.find("aws_sagemaker_endpoint_configuration", "name", target)
-
-
-def _scaling(endpoint: Resource, variant: str, ctx: PricingContext) -> tuple[int, int] | None:
-    rid = f"endpoint/{endpoint.values.get('name')}/variant/{variant}"
-    target = ctx.project.find("aws_appautoscaling_target", "resource_id", rid)
-    if target is None:
-        return None
-    return int(target.values.get("min_capacity", 1)), int(target.values.get("max_capacity", 1))
-
 
 @pricer("aws_sagemaker_endpoint")
 def sagemaker_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Real-time: instance-hours x instances (autoscaling minimum, or usage `instances`).
     Serverless: GB-seconds from requests x duration (usage or the environment's figures)."""
-    config = _endpoint_config(resource, ctx)
+    config = endpoint_config(ctx.project, resource)
     if config is None:
-        return _unpriced(resource, "endpoint configuration not found in the plan")
+        return unpriced(resource, "endpoint configuration not found in the plan")
     cost = ResourceCost(resource.address, resource.type)
     serving = ctx.project.usage.get("serving", {})
     for variant in config.values.get("production_variants") or []:
@@ -57,7 +41,7 @@ def sagemaker_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
             price = ctx.price(resource, "sagemaker-serverless-inference", f"memory {memory} MB",
                               "serverless")
             if price is None:
-                return _unpriced(resource, f"no serverless price for {memory} MB")
+                return unpriced(resource, f"no serverless price for {memory} MB")
             requests = ctx.usage(resource, "monthly_requests", serving.get("requests_per_month"))
             duration_ms = ctx.usage(resource, "avg_duration_ms",
                                     serving.get("avg_duration_ms", 100))
@@ -69,8 +53,8 @@ def sagemaker_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
         instance = variant.get("instance_type", "")
         price = ctx.price(resource, "sagemaker-realtime-inference", instance)
         if price is None:
-            return _unpriced(resource, f"no SageMaker hosting price for {instance}")
-        bounds = _scaling(resource, label, ctx)
+            return unpriced(resource, f"no SageMaker hosting price for {instance}")
+        bounds = scaling_bounds(ctx.project, resource, label)
         count = int(variant.get("initial_instance_count") or 1)
         note = ""
         if bounds:
@@ -89,7 +73,7 @@ def notebook(resource: Resource, ctx: PricingContext) -> ResourceCost:
     instance = resource.values.get("instance_type", "")
     price = ctx.price(resource, "sagemaker-notebook", instance)
     if price is None:
-        return _unpriced(resource, f"no notebook price for {instance}")
+        return unpriced(resource, f"no notebook price for {instance}")
     hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
     return ResourceCost(resource.address, resource.type,
                         [component(f"Notebook instance ({instance})", "hours", hours, price)])
@@ -109,7 +93,7 @@ def batch(resource: Resource, ctx: PricingContext) -> ResourceCost:
     market = "spot" if kind == "SPOT" else "on_demand"
     price = ctx.price(resource, "ec2", instance, market)
     if price is None:
-        return _unpriced(resource, f"min_vcpus {minimum} keeps {instance or 'instances'} "
+        return unpriced(resource, f"min_vcpus {minimum} keeps {instance or 'instances'} "
                                    "running; no EC2 price in the catalog")
     count = ctx.usage(resource, "instances", 1)
     return ResourceCost(resource.address, resource.type, [component(
@@ -202,11 +186,11 @@ def budget(resource: Resource, ctx: PricingContext) -> ResourceCost:
 
 @pricer("aws_cloudwatch_log_group", "aws_flow_log")
 def log_ingestion(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    return _unpriced(resource, "CloudWatch Logs ingestion/storage is usage-based and has no "
+    return unpriced(resource, "CloudWatch Logs ingestion/storage is usage-based and has no "
                                "figure in the catalog yet")
 
 
 @pricer("aws_eip")
 def elastic_ip(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    return _unpriced(resource, "public IPv4 addresses are billed hourly; no figure in the "
+    return unpriced(resource, "public IPv4 addresses are billed hourly; no figure in the "
                                "catalog yet")

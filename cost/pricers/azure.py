@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, ResourceCost
-from cost.pricers import PricingContext, component, free, pricer
+from cost.pricers import PricingContext, component, free, pricer, unpriced
 
 free("azurerm_resource_group", "azurerm_machine_learning_workspace",
      "azurerm_storage_container", "azurerm_role_assignment", "azurerm_virtual_network",
@@ -27,9 +27,6 @@ ACR_SKU = {"Basic": "Basic (includes 10 GB)", "Standard": "Standard (includes 10
            "Premium": "Premium (includes 500 GB)"}
 
 
-def _unpriced(resource: Resource, reason: str) -> ResourceCost:
-    return ResourceCost(resource.address, resource.type, unpriced_reason=reason)
-
 
 def _first(value):
     return value[0] if isinstance(value, list) and value else (value or {})
@@ -51,7 +48,7 @@ def compute_cluster(resource: Resource, ctx: PricingContext) -> ResourceCost:
     else:
         price = ctx.price(resource, "virtual-machines", size)
     if price is None:
-        return _unpriced(resource, f"no VM price for {size}")
+        return unpriced(resource, f"no VM price for {size}")
     label = "low-priority" if low else "dedicated"
     cost = ResourceCost(resource.address, resource.type)
     cost.components.append(component(f"Always-on nodes ({size} x{minimum}, {label})", "hours",
@@ -69,7 +66,7 @@ def compute_instance(resource: Resource, ctx: PricingContext) -> ResourceCost:
     size = resource.values.get("virtual_machine_size", "")
     price = ctx.price(resource, "virtual-machines", size)
     if price is None:
-        return _unpriced(resource, f"no VM price for {size}")
+        return unpriced(resource, f"no VM price for {size}")
     hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
     return ResourceCost(resource.address, resource.type,
                         [component(f"Compute instance ({size})", "hours", hours, price)])
@@ -89,7 +86,7 @@ def container_registry(resource: Resource, ctx: PricingContext) -> ResourceCost:
     sku = resource.values.get("sku", "Basic")
     price = ctx.price(resource, "container-registry", ACR_SKU.get(sku, sku), "other")
     if price is None:
-        return _unpriced(resource, f"no Container Registry price for {sku}")
+        return unpriced(resource, f"no Container Registry price for {sku}")
     return ResourceCost(resource.address, resource.type,
                         [component(f"Registry ({sku})", "days", 30, price)])
 
@@ -116,7 +113,7 @@ def log_ingestion(resource: Resource, ctx: PricingContext) -> ResourceCost:
         if alternative is not None:
             price, note = alternative, "Application Insights ingestion rate (same meter)"
     if price is None:
-        return _unpriced(resource, "no log ingestion price")
+        return unpriced(resource, "no log ingestion price")
     gb = ctx.usage(resource, "monthly_ingested_gb")
     return ResourceCost(resource.address, resource.type, [component(
         "Data ingestion", "GB", gb, price,

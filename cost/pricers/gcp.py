@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, ResourceCost
-from cost.pricers import PricingContext, component, free, pricer
+from cost.pricers import PricingContext, component, free, pricer, unpriced
 
 free("google_project_service", "google_compute_network", "google_compute_subnetwork",
      "google_compute_router", "google_service_account", "google_project_iam_member",
@@ -17,9 +17,6 @@ free("google_project_service", "google_compute_network", "google_compute_subnetw
 GPU_SKU = {"NVIDIA_TESLA_T4": "NVIDIA_TESLA_T4", "NVIDIA_L4": "NVIDIA_L4",
            "NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)", "NVIDIA_H100_80GB": "NVIDIA_H100_80GB"}
 
-
-def _unpriced(resource: Resource, reason: str) -> ResourceCost:
-    return ResourceCost(resource.address, resource.type, unpriced_reason=reason)
 
 
 @pricer("google_vertex_ai_endpoint")
@@ -37,7 +34,7 @@ def vertex_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
         return cost
     price = ctx.price(resource, "compute-engine", str(machine))
     if price is None:
-        return _unpriced(resource, f"no Compute Engine price for {machine}")
+        return unpriced(resource, f"no Compute Engine price for {machine}")
     replicas = ctx.usage(resource, "replicas", 1)
     hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
     floor = "Vertex prediction rate not in the catalog: Compute Engine rate used as a floor"
@@ -47,7 +44,7 @@ def vertex_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
     if gpu:
         gpu_price = ctx.price(resource, "compute-engine-gpu", GPU_SKU.get(str(gpu), str(gpu)))
         if gpu_price is None:
-            return _unpriced(resource, f"no GPU price for {gpu}")
+            return unpriced(resource, f"no GPU price for {gpu}")
         count = ctx.usage(resource, "accelerator_count", 1)
         cost.components.append(component(f"GPUs ({gpu} x{count * replicas})", "hours",
                                           hours * count * replicas, gpu_price, floor))
@@ -58,7 +55,7 @@ def vertex_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
 def storage_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
     price = ctx.price(resource, "cloud-storage", "Standard storage (regional)", "storage")
     if price is None:
-        return _unpriced(resource, f"no Cloud Storage price for {ctx.region(resource)}")
+        return unpriced(resource, f"no Cloud Storage price for {ctx.region(resource)}")
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("storage_gb_per_bucket"))
     return ResourceCost(resource.address, resource.type, [component(
         "Standard storage", "GB", gb, price, "" if gb is not None else "usage-based: set storage_gb")])

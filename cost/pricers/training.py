@@ -6,6 +6,7 @@ from __future__ import annotations
 from cost.inputs import Project, Resource
 from cost.model import ResourceCost
 from cost.pricers import PricingContext, component
+from cost.pricers.gcp import GPU_SKU
 
 SERVICE = {"aws": ("sagemaker-training", "sagemaker-realtime-inference", "ec2")}
 
@@ -16,11 +17,6 @@ def training_resource(project: Project) -> Resource | None:
         return None
     return Resource(f"terraml_training_jobs.{project.name}", "terraml_training_jobs",
                     project.name, dict(spec))
-
-
-GCP_GPU_SKU = {"NVIDIA_TESLA_T4": "NVIDIA_TESLA_T4", "NVIDIA_L4": "NVIDIA_L4",
-               "NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)",
-               "NVIDIA_H100_80GB": "NVIDIA_H100_80GB"}
 
 
 def _price_gcp(resource: Resource, ctx: PricingContext, hours: float) -> ResourceCost:
@@ -40,7 +36,7 @@ def _price_gcp(resource: Resource, ctx: PricingContext, hours: float) -> Resourc
                                       floor))
     gpu = spec.get("accelerator_type")
     if gpu and not machine.startswith(("a2-", "a3-", "g2-")):  # those include their GPUs
-        gpu_price = ctx.catalog.price("gcp", "compute-engine-gpu", GCP_GPU_SKU.get(gpu, gpu),
+        gpu_price = ctx.catalog.price("gcp", "compute-engine-gpu", GPU_SKU.get(gpu, gpu),
                                       region, kind)
         if gpu_price is None:
             cost.unpriced_reason = f"no {kind} price for {gpu}"
