@@ -7,9 +7,12 @@ only when an environment uses that cloud.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from adapters.base import CloudAdapter
 from terraml.errors import UserError
+
+if TYPE_CHECKING:
+    from adapters.base import CloudAdapter
 
 _ADAPTERS = {
     "aws": "adapters.aws:AwsAdapter",

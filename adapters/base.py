@@ -13,15 +13,18 @@ whose `outputs` become stack outputs with the same neutral names on every cloud.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum, auto
 from typing import Any, ClassVar
 
 from constructs import Construct
 
+from adapters.machines import AcceleratorChoice, MachineChooser
 from stacks.config import Environment
 from terraml.errors import UserError
+
+__all__ = ["AcceleratorChoice", "Capability", "CloudAdapter", "LocalEmulator", "Refs"]
 
 
 class Capability(Enum):
@@ -65,18 +68,9 @@ class Refs:
         return self.outputs[name]
 
 
-@dataclass(frozen=True)
-class AcceleratorChoice:
-    """A neutral accelerator request resolved to this cloud's machine."""
-
-    instance_type: str
-    accelerator: str | None
-    count: int
-    accelerator_type: str | None = None  # e.g. GCP's NVIDIA_TESLA_T4
-
-
-class CloudAdapter(ABC):
-    """Base class for one cloud. Subclasses set `name` and `capabilities`."""
+class CloudAdapter(MachineChooser):
+    """Base class for one cloud. Subclasses set `name` and `capabilities` and mix in the
+    cloud's `MachineChooser` (its machine tables)."""
 
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
@@ -91,41 +85,6 @@ class CloudAdapter(ABC):
                 f"environment '{env.name}': {what} is not available on {self.name} "
                 f"(missing capability {capability.name})"
             )
-
-    # -- neutral size tables (each cloud ships its own) -----------------------------
-
-    @abstractmethod
-    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
-        """The machine with exactly `count` x `accelerator`; `UserError` when there is none."""
-
-    @abstractmethod
-    def cpu_machine(self, size: str) -> str:
-        """The machine type for a neutral CPU size (small, medium, large, xlarge)."""
-
-    def training_machine(self, accelerator: str | None, count: int,
-                         instance_type: str | None) -> AcceleratorChoice:
-        """An explicit type wins; else the GPU machine; else a medium CPU machine."""
-        if instance_type:
-            return AcceleratorChoice(instance_type, None, 0)
-        if accelerator is None:
-            return AcceleratorChoice(self.cpu_machine("medium"), None, 0)
-        return self.gpu_machine(accelerator, count)
-
-    def serving_machine(self, accelerator: str | None, size: str,
-                        instance_type: str | None) -> AcceleratorChoice:
-        """An explicit type wins; else a single-GPU machine; else the CPU size."""
-        if instance_type:
-            return AcceleratorChoice(instance_type, None, 0)
-        if accelerator:
-            return self.gpu_machine(accelerator, 1)
-        return AcceleratorChoice(self.cpu_machine(size), None, 0)
-
-    def endpoint_machine(self, env: Environment) -> AcceleratorChoice | None:
-        """The real-time serving machine, or None when serving is serverless."""
-        spec = env.serving
-        if spec.mode == "serverless":
-            return None
-        return self.serving_machine(spec.accelerator, spec.size, spec.instance_type)
 
     # -- building steps ---------------------------------------------------------------
 

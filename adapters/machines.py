@@ -1,12 +1,33 @@
-"""Shared lookup for the per-cloud neutral accelerator tables."""
+"""Neutral machine choice: accelerator / CPU size -> a cloud's machine type.
+
+`MachineChooser` is the part of a cloud adapter that both the stacks (infra) and
+the runtime commands use; it imports no provider bindings or SDKs, so the runtime
+can resolve a machine without loading CDK code. Each cloud ships its own tables
+and a subclass in `adapters/<cloud>/machines.py`.
+"""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from terraml.errors import UserError
 
+if TYPE_CHECKING:
+    from stacks.config import Environment
+
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AcceleratorChoice:
+    """A neutral accelerator request resolved to this cloud's machine."""
+
+    instance_type: str
+    accelerator: str | None
+    count: int
+    accelerator_type: str | None = None  # e.g. GCP's NVIDIA_TESLA_T4
 
 
 def pick(table: dict[tuple[str, int], T], accelerator: str, count: int, cloud: str,
@@ -24,3 +45,40 @@ def pick(table: dict[tuple[str, int], T], accelerator: str, count: int, cloud: s
         raise UserError(f"accelerator {accelerator} x{count} has no single {cloud} machine; "
                         f"valid counts: {', '.join(map(str, counts))}")
     return found
+
+
+class MachineChooser(ABC):
+    """Resolve neutral sizes to machines; subclasses supply the per-cloud tables."""
+
+    @abstractmethod
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
+        """The machine with exactly `count` x `accelerator`; `UserError` when there is none."""
+
+    @abstractmethod
+    def cpu_machine(self, size: str) -> str:
+        """The machine type for a neutral CPU size (small, medium, large, xlarge)."""
+
+    def training_machine(self, accelerator: str | None, count: int,
+                         instance_type: str | None) -> AcceleratorChoice:
+        """An explicit type wins; else the GPU machine; else a medium CPU machine."""
+        if instance_type:
+            return AcceleratorChoice(instance_type, None, 0)
+        if accelerator is None:
+            return AcceleratorChoice(self.cpu_machine("medium"), None, 0)
+        return self.gpu_machine(accelerator, count)
+
+    def serving_machine(self, accelerator: str | None, size: str,
+                        instance_type: str | None) -> AcceleratorChoice:
+        """An explicit type wins; else a single-GPU machine; else the CPU size."""
+        if instance_type:
+            return AcceleratorChoice(instance_type, None, 0)
+        if accelerator:
+            return self.gpu_machine(accelerator, 1)
+        return AcceleratorChoice(self.cpu_machine(size), None, 0)
+
+    def endpoint_machine(self, env: Environment) -> AcceleratorChoice | None:
+        """The real-time serving machine, or None when serving is serverless."""
+        spec = env.serving
+        if spec.mode == "serverless":
+            return None
+        return self.serving_machine(spec.accelerator, spec.size, spec.instance_type)

@@ -126,7 +126,7 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
     findings += _missing_tags(project, rails.get("required_tags") or [])
     evaluated = set(RULES) if base is not None else \
         set(RULES) - {"max_increase_usd", "max_increase_percent"}
-    return _apply(findings, actions, rails.get("suppressions") or [], evaluated)
+    return apply_actions(findings, actions, rails.get("suppressions") or [], evaluated)
 
 
 def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str, str]]:
@@ -146,8 +146,10 @@ def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str,
     return out
 
 
-def _apply(findings: list[tuple[str, str, str]], actions: dict[str, str],
+def apply_actions(findings: list[tuple[str, str, str]], actions: dict[str, str],
            suppressions: list[dict[str, str]], evaluated: set[str]) -> list[Verdict]:
+    """Findings -> verdicts by each rule's action (warn/block/off) and reasoned
+    suppressions; a `pass` verdict for every rule in `evaluated` that found nothing."""
     verdicts = []
     failed_rules = set()
     for rule, resource, message in findings:

@@ -223,6 +223,18 @@ class Budget(Strict):
         return value
 
 
+class StopIdle(Strict):
+    """`terraml stop-idle`: what to do with endpoints and notebooks nobody used for `hours`.
+
+    Defaults by tier: dev deletes idle endpoint deployments and stops notebooks after 2 h;
+    staging scales endpoints down and stops notebooks after 12 h; prod only reports (24 h).
+    """
+
+    hours: float | None = Field(None, gt=0, le=24 * 30)
+    endpoints: Literal["delete", "scale_down", "report"] | None = None
+    notebooks: Literal["stop", "report"] | None = None
+
+
 RuleAction = Literal["warn", "block", "off"]
 # The cost engine's rule names (cost/policy.py RULES; a test keeps the two in step).
 GUARDRAIL_RULES = ("budget", "max_increase_usd", "max_increase_percent", "allowed_instance_types",
@@ -288,6 +300,7 @@ class Environment(Strict):
     monitoring: Monitoring = Field(default_factory=Monitoring)
     budget: Budget = Field(default_factory=Budget)
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    stop_idle: StopIdle = Field(default_factory=StopIdle)
 
     _source: Path = PrivateAttr(default=Path("<memory>"))
     _lines: dict = PrivateAttr(default_factory=dict)
@@ -320,6 +333,12 @@ class Environment(Strict):
             rails.require_spot_training = dev
         if rails.require_scale_to_zero_serving is None:
             rails.require_scale_to_zero_serving = dev
+        idle = self.stop_idle
+        idle_defaults = {Tier.dev: (2, "delete", "stop"), Tier.staging: (12, "scale_down", "stop"),
+                         Tier.prod: (24, "report", "report")}[self.tier]
+        idle.hours = idle.hours if idle.hours is not None else idle_defaults[0]
+        idle.endpoints = idle.endpoints or idle_defaults[1]
+        idle.notebooks = idle.notebooks or idle_defaults[2]
         reserved = {"env", "project", "cost-center"} & set(self.tags)
         if reserved:
             raise ValueError(

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from terraml.errors import EXIT_BAD_INPUT, UserError
+from terraml.errors import EXIT_BAD_INPUT, EXIT_BLOCKED, Blocked, UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ML platforms on AWS, GCP and Azure from one YAML file per environment.")
@@ -170,7 +170,9 @@ def ci_init(system: Annotated[str, typer.Argument(help="github | gitlab")],
 
 def _register_subcommands() -> None:
     from terraml.cost_cli import cost_app
+    from terraml.runtime_cli import register
 
+    register(app)
     app.add_typer(cost_app, name="cost")
     app.add_typer(ci_app, name="ci")
 
@@ -185,6 +187,9 @@ def main() -> None:
     except UserError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
+    except Blocked as exc:
+        err.print(f"blocked: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BLOCKED)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

@@ -7,6 +7,7 @@ code 2, with no traceback. Everything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 EXIT_BAD_INPUT = 2
+EXIT_BLOCKED = 1
 
 
 class UserError(Exception):
@@ -18,3 +19,12 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Blocked(Exception):
+    """A guardrail refused the action before any cloud call: one line naming the rule, exit 1
+    (the cost engine's exit code for a blocking guardrail)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"guardrail {rule}: {message}")
+        self.rule = rule

@@ -15,11 +15,11 @@ from adapters.aws import network as aws_network
 from adapters.aws import registry as aws_registry
 from adapters.aws import serving as aws_serving
 from adapters.aws.provider import configure_provider
-from adapters.base import AcceleratorChoice, Capability, CloudAdapter, LocalEmulator, Refs
+from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
 from stacks.config import Environment
 
 
-class AwsAdapter(CloudAdapter):
+class AwsAdapter(machines.AwsMachines, CloudAdapter):
     name: ClassVar[str] = "aws"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SERVERLESS_SERVING,
@@ -33,12 +33,6 @@ class AwsAdapter(CloudAdapter):
     def __init__(self) -> None:
         self._account = ""
         self._partition = "aws"
-
-    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
-        return machines.gpu_instance(accelerator, count)
-
-    def cpu_machine(self, size: str) -> str:
-        return machines.CPU_INSTANCES[size]
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         self._account, self._partition = configure_provider(stack, env, local)

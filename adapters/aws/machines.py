@@ -7,8 +7,7 @@ they encrypt that storage with a hardware key instead.
 
 from __future__ import annotations
 
-from adapters.base import AcceleratorChoice
-from adapters.machines import pick
+from adapters.machines import AcceleratorChoice, MachineChooser, pick
 
 GPU_INSTANCES: dict[tuple[str, int], str] = {
     ("T4", 1): "ml.g4dn.xlarge",
@@ -41,3 +40,13 @@ def gpu_instance(accelerator: str, count: int) -> AcceleratorChoice:
 
 def has_local_nvme(instance_type: str) -> bool:
     return instance_type.startswith(LOCAL_NVME_FAMILIES)
+
+
+class AwsMachines(MachineChooser):
+    """AWS machine tables behind the neutral `MachineChooser`."""
+
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
+        return gpu_instance(accelerator, count)
+
+    def cpu_machine(self, size: str) -> str:
+        return CPU_INSTANCES[size]

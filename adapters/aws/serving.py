@@ -7,6 +7,7 @@ no GPU, no data capture and no KMS volume key; real-time endpoints get all four
 
 from __future__ import annotations
 
+from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -85,8 +86,12 @@ def serving(scope: Construct, env: Environment, machine: AcceleratorChoice | Non
         skip_checks(config, {"CKV_AWS_98": (
             "SageMaker rejects a volume KMS key for serverless variants and for instances "
             "with local NVMe storage, which it encrypts with a hardware key")})
+    # `terraml deploy-model` rolls new endpoint configurations onto this endpoint; Terraform
+    # creates it with the placeholder and must not roll a deployed model back on the next apply.
     endpoint = SagemakerEndpoint(scope, "endpoint", name=endpoint_name,
-                                 endpoint_config_name=config.name)
+                                 endpoint_config_name=config.name,
+                                 lifecycle=TerraformResourceLifecycle(
+                                     ignore_changes=["endpoint_config_name"]))
     log_group(scope, "endpoint-logs", env, f"/aws/sagemaker/Endpoints/{endpoint_name}", key)
     if not serverless:
         _autoscaling(scope, env, endpoint_name, endpoint)

@@ -10,12 +10,12 @@ from constructs import Construct
 
 from adapters.azure import machines
 from adapters.azure import resources as az
-from adapters.base import AcceleratorChoice, Capability, CloudAdapter, LocalEmulator, Refs
+from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
 from stacks.config import Environment
 from terraml.errors import UserError
 
 
-class AzureAdapter(CloudAdapter):
+class AzureAdapter(machines.AzureMachines, CloudAdapter):
     name: ClassVar[str] = "azure"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SCALE_TO_ZERO_SERVING,  # the deployment is removed while idle
@@ -27,12 +27,6 @@ class AzureAdapter(CloudAdapter):
     def __init__(self) -> None:
         self._workspace = None
         self._key = Refs()
-
-    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
-        return machines.gpu_size(accelerator, count)
-
-    def cpu_machine(self, size: str) -> str:
-        return machines.CPU_SIZES[size]
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         if local:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from adapters.base import AcceleratorChoice
-from adapters.machines import pick
+from adapters.machines import AcceleratorChoice, MachineChooser, pick
 
 GPU_SIZES: dict[tuple[str, int], str] = {
     ("T4", 1): "Standard_NC4as_T4_v3",
@@ -37,3 +36,13 @@ def global_name(*parts: str, limit: int, hyphens: bool = False) -> str:
     readable = re.sub(allowed, "", "-".join(parts[1:]).lower() if hyphens
                       else "".join(parts[1:]).lower())
     return (readable[: limit - 9] + ("-" if hyphens else "") + digest)[:limit]
+
+
+class AzureMachines(MachineChooser):
+    """Azure machine tables behind the neutral `MachineChooser`."""
+
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
+        return gpu_size(accelerator, count)
+
+    def cpu_machine(self, size: str) -> str:
+        return CPU_SIZES[size]

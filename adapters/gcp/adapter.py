@@ -6,13 +6,13 @@ from typing import ClassVar
 
 from constructs import Construct
 
-from adapters.base import AcceleratorChoice, Capability, CloudAdapter, LocalEmulator, Refs
+from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
 from adapters.gcp import foundation, machines, operations, platform, storage
 from stacks.config import Environment
 from terraml.errors import UserError
 
 
-class GcpAdapter(CloudAdapter):
+class GcpAdapter(machines.GcpMachines, CloudAdapter):
     name: ClassVar[str] = "gcp"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SCALE_TO_ZERO_SERVING,  # deployed models with min replicas 0
@@ -24,12 +24,6 @@ class GcpAdapter(CloudAdapter):
     def __init__(self) -> None:
         self._project = None
         self._services: list = []
-
-    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
-        return machines.gpu_machine(accelerator, count)
-
-    def cpu_machine(self, size: str) -> str:
-        return machines.CPU_MACHINES[size]
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         if local:

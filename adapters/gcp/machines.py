@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.base import AcceleratorChoice
-from adapters.machines import pick
+from adapters.machines import AcceleratorChoice, MachineChooser, pick
 
 # (accelerator, count) -> (machine type, Vertex accelerator type)
 GPU_MACHINES: dict[tuple[str, int], tuple[str, str]] = {
@@ -29,3 +28,13 @@ def gpu_machine(accelerator: str, count: int) -> AcceleratorChoice:
     machine, accelerator_type = pick(GPU_MACHINES, accelerator, count, "gcp", NOT_OFFERED)
     return AcceleratorChoice(instance_type=machine, accelerator=accelerator, count=count,
                              accelerator_type=accelerator_type)
+
+
+class GcpMachines(MachineChooser):
+    """GCP machine tables behind the neutral `MachineChooser`."""
+
+    def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
+        return gpu_machine(accelerator, count)
+
+    def cpu_machine(self, size: str) -> str:
+        return CPU_MACHINES[size]

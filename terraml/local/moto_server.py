@@ -1,7 +1,7 @@
 """The embedded emulator: moto's server plus the few calls terraml's stack needs that
 moto does not implement yet: AWS Budgets `DescribeSubscribersForNotification` and
 budget tags (`TagResource`, `UntagResource`, `ListTagsForResource`, tags on create),
-SageMaker `DeleteModelPackageGroup`;
+SageMaker `DeleteModelPackageGroup` and `UpdateEndpoint` (switches at once);
 and SageMaker answers shaped like AWS's (a model's `EnableNetworkIsolation` is kept,
 and unset `VpcConfig` / `DataCaptureConfig` are omitted instead of returned empty),
 without which Terraform sees a change on every plan.
@@ -108,6 +108,29 @@ def _delete_model_package_group(self: SageMakerResponse) -> ActionResult:
     return ActionResult({})
 
 
+def _update_endpoint(self: SageMakerResponse) -> ActionResult:
+    """Switch the endpoint to the new configuration at once (moto has no UpdateEndpoint;
+    the blue/green traffic shift happens inside SageMaker and is not emulated)."""
+    from moto.core.utils import utcnow
+    from moto.sagemaker.exceptions import ValidationError
+
+    backend = self.sagemaker_backend
+    endpoint = backend.endpoints.get(self._get_param("EndpointName"))
+    if endpoint is None:
+        raise ValidationError(f"Could not find endpoint {self._get_param('EndpointName')}.")
+    try:
+        config = backend.describe_endpoint_config(self._get_param("EndpointConfigName"))
+    except KeyError:
+        raise ValidationError("Could not find endpoint configuration "
+                              f"{self._get_param('EndpointConfigName')}.") from None
+    endpoint.endpoint_config_name = config["EndpointConfigName"]
+    endpoint.production_variants = endpoint._process_production_variants(
+        config["ProductionVariants"])
+    endpoint.last_modified_time = utcnow()
+    endpoint.endpoint_status = "InService"
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
 def install() -> None:
     """Add the missing Budgets calls to moto's Budgets responses."""
     BudgetsResponse.describe_subscribers_for_notification = _describe_subscribers_for_notification
@@ -118,6 +141,7 @@ def install() -> None:
     BudgetsResponse.untag_resource = _untag
     SageMakerResponse.create_model = _create_model_keeping_isolation
     SageMakerResponse.delete_model_package_group = _delete_model_package_group
+    SageMakerResponse.update_endpoint = _update_endpoint
     SageMakerResponse.describe_model = _without_empty(_describe_model, "VpcConfig", "Containers")
     SageMakerResponse.describe_endpoint_config = _without_empty(
         _describe_endpoint_config, "DataCaptureConfig", "AsyncInferenceConfig")

@@ -1,0 +1,224 @@
+"""The runtime half of an adapter: drive a cloud's ML service against what the stack made.
+
+One `CloudRuntime` subclass per cloud (`adapters/<cloud>/runtime.py`), looked up by
+`get_runtime`. The CLI (`terraml/runtime/`) talks only to this interface and the
+neutral records below; guardrails are checked before any method here is called.
+
+Contract for every method: it makes the calls its docstring names and nothing else;
+a cloud error is raised as `CloudCallError` (transient ones are retried by the
+caller's `terraml.runtime.retry`); anything a failed `deploy_model` created is
+removed again before it returns or raises.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from adapters import retry
+from adapters.machines import AcceleratorChoice, MachineChooser
+from adapters.retry import CloudCallError
+from terraml.errors import UserError
+
+if TYPE_CHECKING:
+    from stacks.config import Environment
+    from terraml.runtime.outputs import StackOutputs
+
+Progress = Callable[[str], None]
+T = TypeVar("T")
+
+# Neutral job states; each runtime maps its service's states onto these.
+PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED = "pending", "running", "succeeded", "failed", \
+    "stopped"
+TERMINAL = frozenset({SUCCEEDED, FAILED, STOPPED})
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """One training job, resolved to this cloud's machine and the stack's resources."""
+
+    job_name: str
+    image: str
+    command: list[str]
+    machine: AcceleratorChoice
+    instance_count: int
+    spot: bool
+    max_seconds: int
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str  # what `terraml train` prints and the cloud console shows
+    name: str
+    state: str  # pending | running | succeeded | failed | stopped
+    detail: str
+    instance_type: str
+    instance_count: int
+    spot: bool
+    accelerator_type: str | None = None  # set where the cloud prices GPUs separately
+    accelerator_count: int = 0
+    started: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What serves behind an endpoint: a variant (SageMaker), deployed model (Vertex) or
+    deployment (Azure ML)."""
+
+    name: str
+    instance_type: str  # "serverless" when nothing runs while idle
+    instance_count: int
+    traffic_percent: int
+    accelerator_type: str | None = None
+    accelerator_count: int = 0
+
+    @property
+    def serverless(self) -> bool:
+        return self.instance_type == "serverless"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    state: str
+    deployments: list[Deployment]
+    last_changed: datetime | None = None  # creation or last update, whichever is later
+
+    @property
+    def instances(self) -> int:
+        return sum(d.instance_count for d in self.deployments if not d.serverless)
+
+
+@dataclass(frozen=True)
+class Notebook:
+    name: str
+    state: str  # "running" or the cloud's own word for anything else
+    instance_type: str
+    last_changed: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    version: str  # unique per deploy: names the registered model version and the rollout
+    model_uri: str
+    image: str
+
+
+@dataclass(frozen=True)
+class Rollout:
+    model_id: str  # the registered model (package ARN, Vertex model, Azure model version)
+    endpoint: str
+    deployment: str
+    healthy: bool
+    detail: str
+
+
+class CloudRuntime(ABC):
+    """Runtime calls for one environment's deployed stack on one cloud."""
+
+    cloud: ClassVar[str]
+    machines: ClassVar[type[MachineChooser]]
+
+    def __init__(self, env: Environment, outputs: StackOutputs) -> None:
+        self.env = env
+        self.outputs = outputs
+        self.on_retry: Callable[[CloudCallError, float], None] | None = None
+
+    def call(self, operation: str, fn: Callable[[], T]) -> T:
+        """`fn()` with this cloud's errors translated (`translate`) and transient ones retried
+        with backoff; a final failure is a one-line `UserError` naming `operation`."""
+        def translated() -> T:
+            try:
+                return fn()
+            except CloudCallError:
+                raise
+            except Exception as exc:
+                error = self.translate(operation, exc)
+                if error is None:
+                    raise
+                raise error from exc
+        return retry.call(translated, on_retry=self.on_retry)
+
+    @abstractmethod
+    def translate(self, operation: str, exc: Exception) -> CloudCallError | None:
+        """This cloud's SDK exception as a `CloudCallError` (None: not a cloud error)."""
+
+    @abstractmethod
+    def submit_training(self, request: TrainingRequest) -> Job:
+        """Create one training job with the stack's role, buckets, network and key."""
+
+    @abstractmethod
+    def job(self, job_id: str) -> Job:
+        """The job's current state."""
+
+    @abstractmethod
+    def running_jobs(self) -> list[Job]:
+        """Training jobs of this environment that are pending or running."""
+
+    @abstractmethod
+    def endpoints(self) -> list[Endpoint]:
+        """The environment's endpoints with what is deployed behind them."""
+
+    @abstractmethod
+    def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
+        """Register the model, roll it onto the endpoint (new deployment, then traffic),
+        wait for health; on failure restore the previous deployment and remove what this
+        call created."""
+
+    @abstractmethod
+    def invocations(self, endpoint: Endpoint, since: datetime) -> float:
+        """Requests the endpoint served since `since`, from the cloud's metrics service."""
+
+    @abstractmethod
+    def notebooks(self) -> list[Notebook]:
+        """Notebook / compute instances of this environment."""
+
+    @abstractmethod
+    def scale_down(self, endpoint: Endpoint) -> str:
+        """Reduce the endpoint to its cheapest running form; returns what was done."""
+
+    @abstractmethod
+    def delete_deployments(self, endpoint: Endpoint) -> str:
+        """Remove what runs behind the endpoint (it costs nothing afterwards)."""
+
+    @abstractmethod
+    def stop_notebook(self, notebook: Notebook) -> str:
+        """Stop a running notebook / compute instance (its disk is kept)."""
+
+
+_RUNTIMES = {
+    "aws": ("adapters.aws.runtime:AwsRuntime", "aws"),
+    "gcp": ("adapters.gcp.runtime:GcpRuntime", "gcp"),
+    "azure": ("adapters.azure.runtime:AzureRuntime", "azure"),
+}
+
+
+def runtime_class(cloud: str) -> type[CloudRuntime]:
+    """The runtime for `cloud`; a one-line `UserError` naming the extra when its SDK is
+    missing."""
+    target, extra = _RUNTIMES[cloud]
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise UserError(f"the {cloud} runtime needs its SDK: pip install 'terraml[{extra}]' "
+                        f"(missing module {exc.name})") from None
+    return getattr(module, class_name)
+
+
+def machine_chooser(cloud: str) -> MachineChooser:
+    """The cloud's machine tables, without loading its SDK or CDK bindings."""
+    module = importlib.import_module(f"adapters.{cloud}.machines")
+    return next(value() for name, value in vars(module).items()
+                if isinstance(value, type) and issubclass(value, MachineChooser)
+                and value is not MachineChooser and name.endswith("Machines"))
+

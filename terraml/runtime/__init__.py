@@ -1,0 +1,1 @@
+"""Runtime commands: train, deploy-model, status, stop-idle (cloud-neutral orchestration)."""
