@@ -1,0 +1,409 @@
+"""GCP runtime: Vertex AI CustomJobs, Model Registry versions, canary deployments on the
+stack's endpoint, Cloud Monitoring prediction counts and Workbench instances.
+
+Vertex AI calls use `google-cloud-aiplatform`'s v1 clients over the REST transport;
+Cloud Monitoring and Workbench use their REST APIs through the same credentials.
+A rollout uploads a new model version, deploys it next to the serving one with a
+canary share of traffic, checks it is available, moves all traffic and undeploys the
+old model; a failure undeploys the new one and deletes the version it uploaded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import google.auth
+import google.auth.exceptions
+from google.api_core import exceptions as gexc
+from google.auth.transport.requests import AuthorizedSession
+from google.cloud import aiplatform_v1 as v1
+from google.protobuf import field_mask_pb2
+
+from adapters.gcp.machines import GcpMachines
+from adapters.runtime import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    STOPPED,
+    SUCCEEDED,
+    CloudCallError,
+    CloudRuntime,
+    Deployment,
+    Endpoint,
+    Job,
+    ModelRequest,
+    Notebook,
+    Progress,
+    Rollout,
+    TrainingRequest,
+)
+
+SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+MONITORING = "https://monitoring.googleapis.com/v3"
+NOTEBOOKS = "https://notebooks.googleapis.com/v2"
+JOB_STATES = {"JOB_STATE_QUEUED": PENDING, "JOB_STATE_PENDING": PENDING,
+              "JOB_STATE_RUNNING": RUNNING, "JOB_STATE_SUCCEEDED": SUCCEEDED,
+              "JOB_STATE_FAILED": FAILED, "JOB_STATE_CANCELLING": STOPPED,
+              "JOB_STATE_CANCELLED": STOPPED, "JOB_STATE_EXPIRED": FAILED,
+              "JOB_STATE_PAUSED": STOPPED, "JOB_STATE_UPDATING": RUNNING}
+TRANSIENT = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.InternalServerError,
+             gexc.DeadlineExceeded, gexc.GatewayTimeout, gexc.BadGateway)
+CANARY_PERCENT = 10
+OPERATION_TIMEOUT = 3600
+
+
+def credentials():
+    """Application default credentials (`gcloud auth application-default login`)."""
+    found, _ = google.auth.default(scopes=SCOPES)
+    return found
+
+
+def _label(value: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "-", value.lower())[:63]
+
+
+def _when(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+class GcpRuntime(CloudRuntime):
+    cloud = "gcp"
+    machines = GcpMachines
+
+    def __init__(self, env, outputs, *, timeout_seconds: float = OPERATION_TIMEOUT) -> None:
+        super().__init__(env, outputs)
+        self.timeout_seconds = timeout_seconds
+        self.parent = f"projects/{env.project_id}/locations/{env.region}"
+        self._credentials = None
+        self._clients: dict[str, Any] = {}
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    @property
+    def creds(self):
+        if self._credentials is None:
+            self._credentials = self.call("credentials", credentials)
+        return self._credentials
+
+    def client(self, kind: type):
+        if kind not in self._clients:
+            self._clients[kind] = kind(
+                transport="rest", credentials=self.creds,
+                client_options={"api_endpoint": f"{self.env.region}-aiplatform.googleapis.com"})
+        return self._clients[kind]
+
+    @property
+    def jobs(self) -> v1.JobServiceClient:
+        return self.client(v1.JobServiceClient)
+
+    @property
+    def models(self) -> v1.ModelServiceClient:
+        return self.client(v1.ModelServiceClient)
+
+    @property
+    def endpoint_client(self) -> v1.EndpointServiceClient:
+        return self.client(v1.EndpointServiceClient)
+
+    def rest(self, operation: str, method: str, url: str, **options: Any) -> dict[str, Any]:
+        """A Cloud Monitoring / Workbench REST call with the same credentials."""
+        session = AuthorizedSession(self.creds)
+
+        def send() -> dict[str, Any]:
+            response = session.request(method, url, timeout=60, **options)
+            if response.status_code >= 400:
+                raise gexc.from_http_response(response)
+            return response.json() if response.content else {}
+        return self.call(operation, send)
+
+    def translate(self, operation: str, exc: Exception) -> CloudCallError | None:
+        if isinstance(exc, google.auth.exceptions.DefaultCredentialsError):
+            return CloudCallError(operation, "NoCredentials", "no Google credentials found (run "
+                                  "`gcloud auth application-default login`)", transient=False)
+        if isinstance(exc, gexc.GoogleAPICallError):
+            status, text = _error(exc)
+            transient = isinstance(exc, TRANSIENT)
+            if isinstance(exc, gexc.TooManyRequests):  # rate limits pass; resource quotas do not
+                lowered = text.lower()
+                transient = "quota" not in lowered or "per minute" in lowered
+            return CloudCallError(operation, status, text, transient=transient)
+        if isinstance(exc, (ConnectionError, TimeoutError)) or \
+                type(exc).__module__.startswith("requests"):
+            return CloudCallError(operation, type(exc).__name__, str(exc), transient=True)
+        return None
+
+    def _labels(self) -> dict[str, str]:
+        return {_label(k): _label(v) for k, v in self.env.all_tags().items()}
+
+    def _encryption(self) -> v1.EncryptionSpec:
+        return v1.EncryptionSpec(kms_key_name=self.outputs["training_kms_key"])
+
+    # -- training ----------------------------------------------------------------------
+
+    def submit_training(self, request: TrainingRequest) -> Job:
+        out = self.outputs
+        role, network, output_uri = out.require("training_role", "training_network",
+                                                "training_output_uri")
+        machine = request.machine
+        spec = v1.MachineSpec(machine_type=machine.instance_type)
+        if machine.accelerator_type:
+            spec.accelerator_type = v1.AcceleratorType[machine.accelerator_type]
+            spec.accelerator_count = machine.count
+        pool = v1.WorkerPoolSpec(
+            machine_spec=spec, replica_count=request.instance_count,
+            container_spec=v1.ContainerSpec(
+                image_uri=request.image, command=request.command[:1], args=request.command[1:],
+                env=[v1.EnvVar(name=k, value=v) for k, v in request.environment.items()]))
+        strategy = v1.Scheduling.Strategy.SPOT if request.spot else v1.Scheduling.Strategy.STANDARD
+        job = v1.CustomJob(
+            display_name=request.job_name, labels=self._labels(),
+            encryption_spec=self._encryption(),
+            job_spec=v1.CustomJobSpec(
+                worker_pool_specs=[pool], service_account=role, network=network,
+                scheduling=v1.Scheduling(timeout=f"{request.max_seconds}s", strategy=strategy),
+                base_output_directory=v1.GcsDestination(
+                    output_uri_prefix=f"{output_uri}{request.job_name}/")))
+        created = self.call("CreateCustomJob", lambda: self.jobs.create_custom_job(
+            parent=self.parent, custom_job=job))
+        return self._job(created)
+
+    def _job(self, job: v1.CustomJob) -> Job:
+        pools = job.job_spec.worker_pool_specs
+        spec = pools[0].machine_spec if pools else v1.MachineSpec()
+        accelerator = v1.AcceleratorType(spec.accelerator_type).name \
+            if spec.accelerator_count else None
+        spot = job.job_spec.scheduling.strategy == v1.Scheduling.Strategy.SPOT
+        return Job(job_id=job.name, name=job.display_name,
+                   state=JOB_STATES.get(v1.JobState(job.state).name, PENDING),
+                   detail=job.error.message if job.error.message else
+                   v1.JobState(job.state).name.removeprefix("JOB_STATE_").lower(),
+                   instance_type=spec.machine_type,
+                   instance_count=sum(int(p.replica_count) for p in pools) or 1, spot=spot,
+                   accelerator_type=accelerator, accelerator_count=int(spec.accelerator_count),
+                   started=_when(job.start_time) if job.start_time else None)
+
+    def job(self, job_id: str) -> Job:
+        return self._job(self.call("GetCustomJob", lambda: self.jobs.get_custom_job(name=job_id)))
+
+    def running_jobs(self) -> list[Job]:
+        found = self.call("ListCustomJobs", lambda: list(self.jobs.list_custom_jobs(
+            request=v1.ListCustomJobsRequest(parent=self.parent,
+                                             filter=f'labels.env="{_label(self.env.name)}"'))))
+        return [job for job in map(self._job, found) if not job.finished]
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    @property
+    def endpoint_path(self) -> str:
+        return f"{self.parent}/endpoints/{self.outputs['endpoint_name']}"
+
+    def _endpoint(self) -> v1.Endpoint:
+        return self.call("GetEndpoint", lambda: self.endpoint_client.get_endpoint(
+            name=self.endpoint_path))
+
+    def endpoints(self) -> list[Endpoint]:
+        found = self._endpoint()
+        split = dict(found.traffic_split)
+        deployments = []
+        changed = _when(found.update_time) if found.update_time else None
+        for model in found.deployed_models:
+            resources = model.dedicated_resources
+            spec = resources.machine_spec
+            deployments.append(Deployment(
+                name=model.id, instance_type=spec.machine_type or "automatic",
+                instance_count=int(resources.min_replica_count or 1),
+                traffic_percent=int(split.get(model.id, 0)),
+                accelerator_type=v1.AcceleratorType(spec.accelerator_type).name
+                if spec.accelerator_count else None,
+                accelerator_count=int(spec.accelerator_count)))
+            created = _when(model.create_time) if model.create_time else None
+            if created and (changed is None or created > changed):
+                changed = created
+        return [Endpoint(self.outputs["endpoint_name"], "deployed" if deployments else "empty",
+                         deployments, changed)]
+
+    def _resources(self) -> v1.DedicatedResources:
+        out = self.outputs
+        spec = v1.MachineSpec(machine_type=out["serving_instance_type"])
+        accelerator = out.get("serving_accelerator_type")
+        if accelerator:
+            spec.accelerator_type = v1.AcceleratorType[accelerator]
+            spec.accelerator_count = 1
+        # Vertex v1 needs >= 1 replica; "scale to zero" environments rely on stop-idle.
+        return v1.DedicatedResources(
+            machine_spec=spec, min_replica_count=max(int(out.get("serving_min_replicas", 1)), 1),
+            max_replica_count=max(int(out.get("serving_max_replicas", 1)), 1))
+
+    def _model_parent(self) -> str | None:
+        """The registry model that earlier versions of this environment's model belong to."""
+        found = self.call("ListModels", lambda: list(self.models.list_models(
+            request=v1.ListModelsRequest(parent=self.parent,
+                                         filter=f'display_name="{self.env.prefix}"'))))
+        return found[0].name if found else None
+
+    def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
+        out = self.outputs
+        (role,) = out.require("serving_role")
+        parent_model = self._model_parent()
+        model = v1.Model(display_name=self.env.prefix, artifact_uri=request.model_uri,
+                         container_spec=v1.ModelContainerSpec(image_uri=request.image),
+                         encryption_spec=self._encryption(), labels=self._labels(),
+                         version_aliases=[request.version])
+        uploaded = self.call("UploadModel", lambda: self.models.upload_model(
+            request=v1.UploadModelRequest(parent=self.parent, model=model,
+                                          parent_model=parent_model or "")).result(
+            timeout=self.timeout_seconds))
+        version = f"{uploaded.model}@{uploaded.model_version_id}"
+        progress(f"registered {version}")
+        before = self._endpoint()
+        old = [m.id for m in before.deployed_models]
+        split = {"0": 100} if not old else {"0": CANARY_PERCENT, **{
+            model_id: share for model_id, share in _spread(100 - CANARY_PERCENT, old,
+                                                           dict(before.traffic_split)).items()}}
+        deployed = v1.DeployedModel(model=version, display_name=f"{self.env.prefix}-"
+                                                                f"{request.version}",
+                                    dedicated_resources=self._resources(), service_account=role)
+        try:
+            progress(f"deploying {request.version} with {split['0']}% of traffic")
+            result = self.call("DeployModel", lambda: self.endpoint_client.deploy_model(
+                endpoint=self.endpoint_path, deployed_model=deployed,
+                traffic_split=split).result(timeout=self.timeout_seconds))
+        except BaseException:
+            self._delete_version(version, parent_model is None)
+            raise
+        new_id = result.deployed_model.id
+        healthy, detail = self._available(new_id)
+        if healthy and old:
+            try:
+                progress(f"moving all traffic to {request.version}")
+                self._set_traffic({new_id: 100})
+                for model_id in old:
+                    self._undeploy(model_id, {new_id: 100})
+            except BaseException as exc:  # noqa: BLE001 - reported as a rollback below
+                healthy, detail = False, f"traffic shift failed: {exc}"
+        if not healthy:
+            restore = dict(before.traffic_split) or None
+            self._undeploy(new_id, restore)
+            self._delete_version(version, parent_model is None)
+            return Rollout(version, self.endpoint_path, new_id, False, f"rolled back: {detail}")
+        return Rollout(version, self.endpoint_path, new_id, True, "serving 100% of traffic")
+
+    def _available(self, deployed_id: str) -> tuple[bool, str]:
+        for model in self._endpoint().deployed_models:
+            if model.id == deployed_id:
+                replicas = model.status.available_replica_count
+                if model.status.message and not replicas:
+                    return False, model.status.message
+                return True, "available"
+        return False, "the deployed model is missing from the endpoint"
+
+    def _set_traffic(self, split: dict[str, int]) -> None:
+        endpoint = v1.Endpoint(name=self.endpoint_path, traffic_split=split)
+        self.call("UpdateEndpoint", lambda: self.endpoint_client.update_endpoint(
+            endpoint=endpoint, update_mask=field_mask_pb2.FieldMask(paths=["traffic_split"])))
+
+    def _undeploy(self, deployed_id: str, split: dict[str, int] | None) -> None:
+        remaining = {k: v for k, v in (split or {}).items() if k != deployed_id}
+        if remaining and sum(remaining.values()) != 100:
+            remaining = _spread(100, list(remaining), remaining)
+        self.call("UndeployModel", lambda: self.endpoint_client.undeploy_model(
+            endpoint=self.endpoint_path, deployed_model_id=deployed_id,
+            traffic_split=remaining).result(timeout=self.timeout_seconds))
+
+    def _delete_version(self, version: str, whole_model: bool) -> None:
+        name = version.split("@")[0] if whole_model else version
+        operation = "DeleteModel" if whole_model else "DeleteModelVersion"
+        try:
+            self.call(operation, lambda: (self.models.delete_model(name=name) if whole_model
+                                          else self.models.delete_model_version(name=name))
+                      .result(timeout=self.timeout_seconds))
+        except Exception:  # noqa: BLE001, S110 - the rollout error is the one to report
+            pass
+
+    # -- idle spend --------------------------------------------------------------------
+
+    def invocations(self, endpoint: Endpoint, since: datetime) -> float:
+        now = datetime.now(timezone.utc)
+        seconds = max(int((now - since).total_seconds()), 60)
+        found = self.rest("ListTimeSeries", "GET",
+                          f"{MONITORING}/projects/{self.env.project_id}/timeSeries", params={
+                              "filter": 'metric.type="aiplatform.googleapis.com/prediction/'
+                                        'online/prediction_count" AND resource.labels.'
+                                        f'endpoint_id="{endpoint.name}"',
+                              "interval.startTime": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              "interval.endTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              "aggregation.alignmentPeriod": f"{seconds}s",
+                              "aggregation.perSeriesAligner": "ALIGN_SUM",
+                              "aggregation.crossSeriesReducer": "REDUCE_SUM"})
+        total = 0.0
+        for series in found.get("timeSeries", []):
+            for point in series.get("points", []):
+                value = point.get("value", {})
+                total += float(value.get("int64Value", value.get("doubleValue", 0)))
+        return total
+
+    def notebooks(self) -> list[Notebook]:
+        found = self.rest("ListInstances", "GET", f"{NOTEBOOKS}/projects/{self.env.project_id}"
+                                                  "/locations/-/instances")
+        mine = [i for i in found.get("instances", [])
+                if (i.get("labels") or {}).get("env") == _label(self.env.name)
+                or i["name"].rsplit("/", 1)[-1].startswith(self.env.prefix)]
+        return [Notebook(i["name"], "running" if i.get("state") == "ACTIVE" else
+                         str(i.get("state", "?")).lower(),
+                         (i.get("gceSetup") or {}).get("machineType", "?").rsplit("/", 1)[-1],
+                         _when(i.get("updateTime") or i.get("createTime"))) for i in mine]
+
+    def scale_down(self, endpoint: Endpoint) -> str:
+        changed = []
+        for deployment in endpoint.deployments:
+            if deployment.instance_count <= 1:
+                continue
+            resources = v1.DedicatedResources(min_replica_count=1, max_replica_count=max(
+                int(self.outputs.get("serving_max_replicas", 1)), 1))
+            model = v1.DeployedModel(id=deployment.name, dedicated_resources=resources)
+            self.call("MutateDeployedModel", lambda m=model: self.endpoint_client
+                      .mutate_deployed_model(endpoint=self.endpoint_path, deployed_model=m,
+                                             update_mask=field_mask_pb2.FieldMask(paths=[
+                                                 "dedicated_resources.min_replica_count"]))
+                      .result(timeout=self.timeout_seconds))
+            changed.append(deployment.name)
+        if not changed:
+            return "already at 1 replica (set stop_idle.endpoints: delete to undeploy)"
+        return f"min replicas of {', '.join(changed)} set to 1"
+
+    def delete_deployments(self, endpoint: Endpoint) -> str:
+        remaining = [d.name for d in endpoint.deployments]
+        for deployment in endpoint.deployments:
+            remaining.remove(deployment.name)
+            self._undeploy(deployment.name, _spread(100, remaining, {}) if remaining else None)
+        return f"undeployed {len(endpoint.deployments)} model(s); the endpoint stays (free)"
+
+    def stop_notebook(self, notebook: Notebook) -> str:
+        self.rest("StopInstance", "POST", f"{NOTEBOOKS}/{notebook.name}:stop", json={})
+        return "notebook stopped"
+
+
+def _error(exc: gexc.GoogleAPICallError) -> tuple[str, str]:
+    """The API's status word (RESOURCE_EXHAUSTED, ...) and message, from the JSON error body
+    when there is one."""
+    try:
+        error = exc.response.json()["error"]
+        return error["status"], error["message"]
+    except Exception:  # noqa: BLE001 - no JSON body: fall back to the exception's own fields
+        code = exc.grpc_status_code.name if exc.grpc_status_code else type(exc).__name__
+        return code, exc.message or str(exc)
+
+
+def _spread(total: int, ids: list[str], current: dict[str, int]) -> dict[str, int]:
+    """Split `total` percent over `ids` in proportion to their current shares."""
+    weights = {i: int(current.get(i, 0)) or 1 for i in ids}
+    scale = sum(weights.values())
+    shares = {i: total * w // scale for i, w in weights.items()}
+    if ids:
+        shares[ids[0]] += total - sum(shares.values())
+    return shares

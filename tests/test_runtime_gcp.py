@@ -1,0 +1,294 @@
+"""GCP runtime through the CLI (in process), with the Vertex AI REST transport answered by
+`responses`: request bodies carry the stack's machine, accelerator, service account,
+network, CMEK key and spot strategy; canary rollout and rollback; Cloud Monitoring
+driven stop-idle; Workbench instances."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+import responses
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import aiplatform_v1 as v1
+
+from tests.conftest import ROOT
+
+pytest.importorskip("google.cloud.aiplatform_v1")
+
+HOST = "https://us-central1-aiplatform.googleapis.com/v1"
+RES = "projects/ml-dev-123/locations/us-central1"
+API = f"https://us-central1-aiplatform.googleapis.com/v1/{RES}"
+ENDPOINT_ID = "4242"
+KEY = "projects/ml-dev-123/locations/us-central1/keyRings/terraml-dev/cryptoKeys/data"
+OUTPUTS = {
+    "environment": "gdev", "cloud": "gcp", "region": "us-central1",
+    "training_role": "terraml-dev-training@ml-dev-123.iam.gserviceaccount.com",
+    "serving_role": "terraml-dev-serving@ml-dev-123.iam.gserviceaccount.com",
+    "training_output_uri": "gs://terraml-dev-models/training-output/",
+    "training_network": "projects/987654321/global/networks/terraml-gdev",
+    "training_kms_key": KEY, "kms_key": KEY, "endpoint_name": ENDPOINT_ID,
+    "serving_mode": "realtime", "serving_instance_type": "n1-standard-4",
+    "serving_accelerator_type": "", "serving_min_replicas": 2, "serving_max_replicas": 3,
+}
+ENV = """name: gdev
+cloud: gcp
+region: us-central1
+tier: staging
+project_id: ml-dev-123
+training: {accelerator: T4, spot: true, max_runtime_hours: 12}
+serving: {mode: realtime, size: medium, min_instances: 2, max_instances: 3}
+guardrails: {allowed_accelerators: [T4, L4]}
+"""
+IMAGE = "us-central1-docker.pkg.dev/ml-dev-123/train/trainer:1.0"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch):
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments/gdev.yaml").write_text(ENV)
+    (tmp_path / "outputs.json").write_text(json.dumps({k: {"value": v}
+                                                       for k, v in OUTPUTS.items()}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("adapters.gcp.runtime.credentials", AnonymousCredentials)
+    monkeypatch.setenv("TERRAML_RETRY_BASE_SECONDS", "0.01")
+    monkeypatch.setattr("adapters.retry.BASE_SECONDS", 0.01)
+    return tmp_path
+
+
+def terraml(capsys, *args: str) -> tuple[int, str, str]:
+    """`terraml ...` in this process (so `responses` sees its HTTP calls)."""
+    from terraml import cli
+
+    argv = sys.argv
+    sys.argv = ["terraml", *args, "--outputs", "outputs.json"] if args[0] != "--help" else argv
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code or 0
+    finally:
+        sys.argv = argv
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _body(call) -> dict:
+    return json.loads(call.request.body)
+
+
+def _sent(path_end: str):
+    """The first call whose URL path (without the query) ends with `path_end`."""
+    return next(c for c in responses.calls if c.request.url.split("?")[0].endswith(path_end))
+
+
+def _op(name: str, response: dict) -> dict:
+    return {"name": f"projects/ml-dev-123/locations/us-central1/operations/{name}",
+            "done": True, "response": response}
+
+
+@responses.activate
+def test_train_sends_machine_accelerator_account_network_cmek_and_spot(project, capsys):
+    job = f"{RES}/customJobs/77"
+    responses.post(f"{API}/customJobs", json={"name": job, "displayName": "terraml-gdev-j1",
+                                              "state": "JOB_STATE_PENDING"})
+    responses.get(f"{HOST}/{job}", json={"name": job, "displayName": "terraml-gdev-j1",
+                             "state": "JOB_STATE_RUNNING"})
+    responses.get(f"{HOST}/{job}", json={"name": job, "displayName": "terraml-gdev-j1",
+                             "state": "JOB_STATE_SUCCEEDED"})
+    code, out, err = terraml(capsys, "train", "--env", "gdev", "--image", IMAGE, "--entry",
+                             "python -m trainer --epochs 2", "--name", "terraml-gdev-j1",
+                             "--env-var", "SEED=1")
+    assert code == 0, err
+    assert f"job: {job}" in out
+    body = _body(responses.calls[0])
+    pool = body["jobSpec"]["workerPoolSpecs"][0]
+    assert pool["machineSpec"] == {"machineType": "n1-standard-8", "acceleratorCount": 1,
+                                   "acceleratorType": v1.AcceleratorType.NVIDIA_TESLA_T4.value}
+    assert pool["containerSpec"] == {"imageUri": IMAGE, "command": ["python"],
+                                     "args": ["-m", "trainer", "--epochs", "2"],
+                                     "env": [{"name": "SEED", "value": "1"}]}
+    spec = body["jobSpec"]
+    assert spec["serviceAccount"] == OUTPUTS["training_role"]
+    assert spec["network"] == OUTPUTS["training_network"]
+    assert spec["scheduling"] == {"timeout": "43200s",
+                                  "strategy": v1.Scheduling.Strategy.SPOT.value}
+    assert spec["baseOutputDirectory"]["outputUriPrefix"] == \
+        "gs://terraml-dev-models/training-output/terraml-gdev-j1/"
+    assert body["encryptionSpec"] == {"kmsKeyName": KEY}
+    assert body["labels"]["env"] == "gdev" and body["labels"]["cost-center"] == "ml-platform"
+
+
+@responses.activate
+def test_train_waits_and_reports_failure(project, capsys, monkeypatch):
+    monkeypatch.setattr("terraml.runtime.commands.time.sleep", lambda s: None)
+    job = f"{RES}/customJobs/78"
+    responses.post(f"{API}/customJobs", json={"name": job, "state": "JOB_STATE_QUEUED"})
+    responses.get(f"{HOST}/{job}", json={"name": job, "state": "JOB_STATE_RUNNING"})
+    responses.get(f"{HOST}/{job}", json={"name": job, "state": "JOB_STATE_FAILED",
+                             "error": {"code": 3, "message": "exit code 1"}})
+    code, out, err = terraml(capsys, "train", "--env", "gdev", "--image", IMAGE, "--entry",
+                             "python t.py", "--wait", "--no-spot", "--accelerator", "L4")
+    assert code == 1
+    assert "status: failed - exit code 1" in out
+    assert "running" in err
+    body = _body(responses.calls[0])
+    assert body["jobSpec"]["workerPoolSpecs"][0]["machineSpec"]["machineType"] == "g2-standard-8"
+    assert body["jobSpec"]["scheduling"]["strategy"] == v1.Scheduling.Strategy.STANDARD.value
+
+
+@responses.activate
+def test_quota_is_one_line_and_rate_limits_are_retried(project, capsys):
+    quota = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message":
+                       "The following quota metrics exceed quota limits: aiplatform.googleapis"
+                       ".com/custom_model_training_nvidia_t4_gpus"}}
+    responses.post(f"{API}/customJobs", json=quota, status=429)
+    code, _, err = terraml(capsys, "train", "--env", "gdev", "--image", IMAGE, "--entry", "x")
+    assert code == 2
+    assert err.strip().startswith("error: CreateCustomJob: RESOURCE_EXHAUSTED: The following quota")
+    assert len(err.strip().splitlines()) == 1
+    assert len(responses.calls) == 1  # not retried
+    responses.reset()
+    responses.post(f"{API}/customJobs", json={"error": {"code": 503, "status": "UNAVAILABLE",
+                                                        "message": "try again"}}, status=503)
+    responses.post(f"{API}/customJobs", json={"name": f"{RES}/customJobs/9",
+                                              "state": "JOB_STATE_PENDING"})
+    code, _, err = terraml(capsys, "train", "--env", "gdev", "--image", IMAGE, "--entry", "x")
+    assert code == 0, err
+    assert "retrying CreateCustomJob" in err
+
+
+def _endpoint(models: list[dict], split: dict, **extra) -> dict:
+    return {"name": f"{RES}/endpoints/{ENDPOINT_ID}", "deployedModels": models,
+            "trafficSplit": split, **extra}
+
+
+OLD = {"id": "111", "model": f"{RES}/models/5@1", "dedicatedResources": {
+    "machineSpec": {"machineType": "n1-standard-4"}, "minReplicaCount": 2, "maxReplicaCount": 3},
+    "createTime": "2026-11-01T00:00:00Z"}
+NEW = {"id": "222", "model": f"{RES}/models/5@2", "dedicatedResources": OLD["dedicatedResources"],
+       "status": {"availableReplicaCount": 2}}
+
+
+@responses.activate
+def test_deploy_uploads_a_version_canaries_then_moves_traffic(project, capsys):
+    responses.get(f"{API}/models", json={"models": [{"name": f"{RES}/models/5",
+                                                     "displayName": "terraml-gdev"}]})
+    responses.post(f"{API}/models:upload", json=_op("1", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UploadModelResponse",
+        "model": f"{RES}/models/5", "modelVersionId": "2"}))
+    endpoint = f"{API}/endpoints/{ENDPOINT_ID}"
+    responses.get(endpoint, json=_endpoint([OLD], {"111": 100}))
+    responses.post(f"{endpoint}:deployModel", json=_op("2", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.DeployModelResponse",
+        "deployedModel": {"id": "222"}}))
+    responses.get(endpoint, json=_endpoint([OLD, NEW], {"111": 90, "222": 10}))
+    responses.patch(endpoint, json=_endpoint([OLD, NEW], {"222": 100}))
+    responses.post(f"{endpoint}:undeployModel", json=_op("3", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UndeployModelResponse"}))
+    code, out, err = terraml(capsys, "deploy-model", "--env", "gdev", "--model",
+                             "gs://terraml-dev-models/run1/model", "--image", IMAGE,
+                             "--version", "v2")
+    assert code == 0, err
+    assert "status: healthy" in out
+    upload = _body(_sent("models:upload"))
+    assert upload["parentModel"] == f"{RES}/models/5"
+    assert upload["model"]["artifactUri"] == "gs://terraml-dev-models/run1/model"
+    assert upload["model"]["containerSpec"] == {"imageUri": IMAGE}
+    assert upload["model"]["encryptionSpec"] == {"kmsKeyName": KEY}
+    deploy = _body(_sent(":deployModel"))
+    assert deploy["trafficSplit"] == {"0": 10, "111": 90}
+    model = deploy["deployedModel"]
+    assert model["serviceAccount"] == OUTPUTS["serving_role"]
+    assert model["model"].endswith("/models/5@2")
+    assert model["dedicatedResources"] == {"machineSpec": {"machineType": "n1-standard-4"},
+                                           "minReplicaCount": 2, "maxReplicaCount": 3}
+    shift = next(c for c in responses.calls if c.request.method == "PATCH")
+    assert "updateMask=trafficSplit" in shift.request.url
+    assert _body(shift)["trafficSplit"] == {"222": 100}
+    undeploy = _body(_sent(":undeployModel"))
+    assert undeploy == {"deployedModelId": "111", "trafficSplit": {"222": 100}}
+
+
+@responses.activate
+def test_unhealthy_deployment_is_undeployed_and_its_version_deleted(project, capsys):
+    responses.get(f"{API}/models", json={"models": [{"name": f"{RES}/models/5"}]})
+    responses.post(f"{API}/models:upload", json=_op("1", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UploadModelResponse",
+        "model": f"{RES}/models/5", "modelVersionId": "3"}))
+    endpoint = f"{API}/endpoints/{ENDPOINT_ID}"
+    responses.get(endpoint, json=_endpoint([OLD], {"111": 100}))
+    responses.post(f"{endpoint}:deployModel", json=_op("2", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.DeployModelResponse",
+        "deployedModel": {"id": "333"}}))
+    sick = {"id": "333", "status": {"message": "container failed its health check",
+                                    "availableReplicaCount": 0}}
+    responses.get(endpoint, json=_endpoint([OLD, sick], {"111": 90, "333": 10}))
+    responses.post(f"{endpoint}:undeployModel", json=_op("3", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UndeployModelResponse"}))
+    responses.delete(re.compile(re.escape(API) + r"/models/5(@|%40)3:deleteVersion"), json=_op("4", {
+        "@type": "type.googleapis.com/google.protobuf.Empty"}))
+    code, out, _ = terraml(capsys, "deploy-model", "--env", "gdev", "--model", "gs://b/m",
+                           "--image", IMAGE, "--version", "v3")
+    assert code == 1
+    assert "rolled back: container failed its health check" in out
+    undeploy = _body(_sent(":undeployModel"))
+    assert undeploy == {"deployedModelId": "333", "trafficSplit": {"111": 100}}
+    deleted = [unquote(c.request.url) for c in responses.calls if c.request.method == "DELETE"]
+    assert len(deleted) == 1 and "/models/5@3:deleteVersion" in deleted[0]
+
+
+@responses.activate
+def test_status_and_stop_idle_from_cloud_monitoring(project, capsys):
+    endpoint = f"{API}/endpoints/{ENDPOINT_ID}"
+    responses.get(f"{API}/customJobs", json={"customJobs": [
+        {"name": f"{RES}/customJobs/1", "state": "JOB_STATE_RUNNING", "jobSpec": {
+            "workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"},
+                                 "replicaCount": "1"}],
+            "scheduling": {"strategy": "SPOT"}}},
+        {"name": f"{RES}/customJobs/2", "state": "JOB_STATE_SUCCEEDED"}]})
+    responses.get(endpoint, json=_endpoint([OLD], {"111": 100},
+                                           updateTime="2026-11-01T00:00:00Z"))
+    instances = "https://notebooks.googleapis.com/v2/projects/ml-dev-123/locations/-/instances"
+    old = (datetime.now(timezone.utc) - timedelta(hours=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    responses.get(instances, json={"instances": [
+        {"name": "projects/ml-dev-123/locations/us-central1-a/instances/terraml-gdev-bob",
+         "state": "ACTIVE", "gceSetup": {"machineType": "zones/us-central1-a/machineTypes/"
+                                                        "n1-standard-4"}, "updateTime": old},
+        {"name": "projects/ml-dev-123/locations/us-central1-a/instances/other-team",
+         "state": "ACTIVE"}]})
+    code, out, err = terraml(capsys, "status", "--env", "gdev")
+    assert code == 0, err
+    # catalog: n1-standard-4 spot 0.06701 (job), on-demand 0.189999 x2 (endpoint) + 1 notebook
+    assert "0.0670" in out and "0.3800" in out and "0.1900" in out
+    assert "other-team" not in out
+    monitoring = "https://monitoring.googleapis.com/v3/projects/ml-dev-123/timeSeries"
+    responses.get(monitoring, json={"timeSeries": [{"points": [{"value": {"int64Value": "0"}}]}]})
+    responses.post("https://notebooks.googleapis.com/v2/projects/ml-dev-123/locations/"
+                   "us-central1-a/instances/terraml-gdev-bob:stop", json={"name": "op"})
+    responses.post(f"{endpoint}:mutateDeployedModel", json=_op("5", {
+        "@type": "type.googleapis.com/google.cloud.aiplatform.v1.MutateDeployedModelResponse"}))
+    code, out, err = terraml(capsys, "stop-idle", "--env", "gdev", "--idle-hours", "24")
+    assert code == 0, err
+    assert "0 invocations in 24 h" in out and "min replicas of 111 set to 1" in out
+    assert "notebook stopped" in out
+    query = next(c for c in responses.calls if c.request.url.startswith(monitoring)).request.url
+    assert "prediction_count" in query and ENDPOINT_ID in query
+    mutate = _body(next(c for c in responses.calls if "mutateDeployedModel" in c.request.url))
+    assert mutate["deployedModel"]["dedicatedResources"]["minReplicaCount"] == 1
+
+
+def test_a10g_is_refused_on_gcp_before_any_call(project, capsys):
+    code, _, err = terraml(capsys, "train", "--env", "gdev", "--image", IMAGE, "--entry", "x",
+                           "--accelerator", "A10G")
+    assert code == 2
+    assert err.strip().startswith("error: accelerator A10G is not offered on gcp: it is an "
+                                  "AWS-only GPU")
+
+
+def test_shipped_examples_name_the_same_commands():
+    assert (ROOT / "examples/gcp-dev.yaml").is_file()
