@@ -222,3 +222,14 @@ def machine_chooser(cloud: str) -> MachineChooser:
                 if isinstance(value, type) and issubclass(value, MachineChooser)
                 and value is not MachineChooser and name.endswith("Machines"))
 
+
+
+def split_traffic(total: int, names: list[str], current: dict[str, int]) -> dict[str, int]:
+    """`total` percent over `names` in proportion to their `current` shares (equal when they
+    have none); rounding goes to the first name, so the shares add up to `total`."""
+    weights = {name: int(current.get(name, 0)) or 1 for name in names}
+    scale = sum(weights.values())
+    shares = {name: total * weight // scale for name, weight in weights.items()}
+    if names:
+        shares[names[0]] += total - sum(shares.values())
+    return shares

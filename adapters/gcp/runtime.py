@@ -38,6 +38,7 @@ from adapters.runtime import (
     Progress,
     Rollout,
     TrainingRequest,
+    split_traffic,
 )
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
@@ -263,7 +264,7 @@ class GcpRuntime(CloudRuntime):
         before = self._endpoint()
         old = [m.id for m in before.deployed_models]
         split = {"0": 100} if not old else {"0": CANARY_PERCENT, **{
-            model_id: share for model_id, share in _spread(100 - CANARY_PERCENT, old,
+            model_id: share for model_id, share in split_traffic(100 - CANARY_PERCENT, old,
                                                            dict(before.traffic_split)).items()}}
         deployed = v1.DeployedModel(model=version, display_name=f"{self.env.prefix}-"
                                                                 f"{request.version}",
@@ -310,7 +311,7 @@ class GcpRuntime(CloudRuntime):
     def _undeploy(self, deployed_id: str, split: dict[str, int] | None) -> None:
         remaining = {k: v for k, v in (split or {}).items() if k != deployed_id}
         if remaining and sum(remaining.values()) != 100:
-            remaining = _spread(100, list(remaining), remaining)
+            remaining = split_traffic(100, list(remaining), remaining)
         self.call("UndeployModel", lambda: self.endpoint_client.undeploy_model(
             endpoint=self.endpoint_path, deployed_model_id=deployed_id,
             traffic_split=remaining).result(timeout=self.timeout_seconds))
@@ -380,7 +381,7 @@ class GcpRuntime(CloudRuntime):
         remaining = [d.name for d in endpoint.deployments]
         for deployment in endpoint.deployments:
             remaining.remove(deployment.name)
-            self._undeploy(deployment.name, _spread(100, remaining, {}) if remaining else None)
+            self._undeploy(deployment.name, split_traffic(100, remaining, {}) if remaining else None)
         return f"undeployed {len(endpoint.deployments)} model(s); the endpoint stays (free)"
 
     def stop_notebook(self, notebook: Notebook) -> str:
@@ -397,13 +398,3 @@ def _error(exc: gexc.GoogleAPICallError) -> tuple[str, str]:
     except Exception:  # noqa: BLE001 - no JSON body: fall back to the exception's own fields
         code = exc.grpc_status_code.name if exc.grpc_status_code else type(exc).__name__
         return code, exc.message or str(exc)
-
-
-def _spread(total: int, ids: list[str], current: dict[str, int]) -> dict[str, int]:
-    """Split `total` percent over `ids` in proportion to their current shares."""
-    weights = {i: int(current.get(i, 0)) or 1 for i in ids}
-    scale = sum(weights.values())
-    shares = {i: total * w // scale for i, w in weights.items()}
-    if ids:
-        shares[ids[0]] += total - sum(shares.values())
-    return shares

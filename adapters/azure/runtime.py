@@ -1,0 +1,344 @@
+"""Azure runtime: Azure ML command jobs on the stack's GPU cluster, model versions in the
+workspace, blue/green managed online deployments, Azure Monitor request metrics and
+compute instances (`azure-ai-ml`, `azure-identity`).
+
+A rollout registers the model version, creates a new deployment next to the live one,
+gives it a canary share of the endpoint's traffic, then all of it, and deletes the old
+deployment; if the new deployment fails, traffic goes back and it is deleted.
+Training runs on the cluster the stack created (its VNet, identity and priority), so
+the machine and spot setting come from the stack, not from the command line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from azure.ai.ml import MLClient, command
+from azure.ai.ml.entities import (
+    CommandJobLimits,
+    ManagedIdentityConfiguration,
+    ManagedOnlineDeployment,
+    Model,
+)
+from azure.ai.ml.entities import Environment as MlEnvironment
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+from adapters.azure.machines import AzureMachines
+from adapters.runtime import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    STOPPED,
+    SUCCEEDED,
+    CloudCallError,
+    CloudRuntime,
+    Deployment,
+    Endpoint,
+    Job,
+    ModelRequest,
+    Notebook,
+    Progress,
+    Rollout,
+    TrainingRequest,
+    split_traffic,
+)
+from terraml.errors import UserError
+
+ARM = "https://management.azure.com"
+JOB_STATES = {"NotStarted": PENDING, "Queued": PENDING, "Preparing": PENDING,
+              "Provisioning": PENDING, "Starting": PENDING, "Running": RUNNING,
+              "Finalizing": RUNNING, "CancelRequested": STOPPED, "Completed": SUCCEEDED,
+              "Failed": FAILED, "Canceled": STOPPED, "NotResponding": FAILED, "Paused": STOPPED}
+CANARY_PERCENT = 10
+LRO_TIMEOUT = 3600
+
+
+def credential():
+    """Azure CLI, managed identity, environment or workload identity credentials."""
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+def _when(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+class AzureRuntime(CloudRuntime):
+    cloud = "azure"
+    machines = AzureMachines
+
+    def __init__(self, env, outputs, *, timeout_seconds: float = LRO_TIMEOUT) -> None:
+        super().__init__(env, outputs)
+        self.timeout_seconds = timeout_seconds
+        self._credential = None
+        self._ml: MLClient | None = None
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    @property
+    def ml(self) -> MLClient:
+        if self._ml is None:
+            if not self.env.subscription_id:
+                raise UserError(self.env.where("subscription_id", "the Azure runtime needs the "
+                                               "subscription id: expected a value, found none"))
+            self._credential = credential()
+            group, workspace = self.outputs.require("resource_group", "workspace")
+            self._ml = MLClient(self._credential, self.env.subscription_id, group, workspace)
+        return self._ml
+
+    @property
+    def workspace_id(self) -> str:
+        group, workspace = self.outputs.require("resource_group", "workspace")
+        return (f"/subscriptions/{self.env.subscription_id}/resourceGroups/{group}/providers/"
+                f"Microsoft.MachineLearningServices/workspaces/{workspace}")
+
+    def translate(self, operation: str, exc: Exception) -> CloudCallError | None:
+        if isinstance(exc, ClientAuthenticationError):
+            return CloudCallError(operation, "AuthenticationFailed", "no usable Azure "
+                                  "credentials (run `az login`)", transient=False)
+        if isinstance(exc, HttpResponseError):
+            status = exc.status_code or 0
+            code = (exc.error.code if exc.error else None) or exc.reason or "HttpError"
+            message = (exc.error.message if exc.error else None) or exc.message or str(exc)
+            return CloudCallError(operation, code, message,
+                                  transient=status == 429 or status >= 500)
+        if isinstance(exc, (ServiceRequestError, ServiceResponseError, requests.ConnectionError,
+                            requests.Timeout)):
+            return CloudCallError(operation, type(exc).__name__, str(exc), transient=True)
+        if isinstance(exc, AzureError):
+            return CloudCallError(operation, type(exc).__name__, str(exc), transient=False)
+        return None
+
+    def arm(self, operation: str, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """A plain ARM REST call (Azure Monitor metrics) with the same credential."""
+        _ = self.ml  # credential and subscription checks
+        token = self._credential.get_token(f"{ARM}/.default").token
+
+        def send() -> dict[str, Any]:
+            response = requests.request(method, f"{ARM}{path}", timeout=60,
+                                        headers={"Authorization": f"Bearer {token}"}, **options)
+            if response.status_code >= 400:
+                error = (response.json() if response.content else {}).get("error", {})
+                raise CloudCallError(operation, error.get("code", str(response.status_code)),
+                                     error.get("message", response.text[:200]),
+                                     transient=response.status_code in (429, 500, 502, 503, 504))
+            return response.json() if response.content else {}
+        return self.call(operation, send)
+
+    # -- training ----------------------------------------------------------------------
+
+    def submit_training(self, request: TrainingRequest) -> Job:
+        out = self.outputs
+        cluster, size = out.require("training_compute", "training_instance_type")
+        if request.machine.instance_type != size:
+            raise UserError(f"--accelerator: Azure trains on the stack's cluster {cluster} "
+                            f"({size}); change training.accelerator in {self.env.source} and "
+                            "redeploy to train on another size")
+        if bool(request.spot) != bool(out.get("training_spot")):
+            raise UserError(f"--spot: the cluster {cluster} is "
+                            f"{'low-priority' if out.get('training_spot') else 'dedicated'}; "
+                            f"change training.spot in {self.env.source} and redeploy")
+        job = command(
+            name=request.job_name, display_name=request.job_name,
+            experiment_name=self.env.prefix, command=" ".join(_quote(p) for p in request.command),
+            environment=MlEnvironment(image=request.image), compute=cluster,
+            instance_count=request.instance_count,
+            environment_variables=dict(request.environment),
+            identity=ManagedIdentityConfiguration(), tags=self.env.all_tags())
+        job.limits = CommandJobLimits(timeout=request.max_seconds)
+        created = self.call("CreateJob", lambda: self.ml.jobs.create_or_update(
+            job, skip_validation=True))
+        return self._job(created, spot=request.spot)
+
+    def _job(self, job: Any, spot: bool | None = None) -> Job:
+        status = _word(getattr(job, "status", ""))
+        size = self.outputs.get("training_instance_type", "")
+        resources = getattr(job, "resources", None)
+        return Job(job_id=job.name, name=job.display_name or job.name,
+                   state=JOB_STATES.get(status, PENDING),
+                   detail=status, instance_type=size,
+                   instance_count=int(getattr(resources, "instance_count", None) or 1),
+                   spot=bool(self.outputs.get("training_spot")) if spot is None else spot,
+                   started=_when(job.creation_context.created_at)
+                   if getattr(job, "creation_context", None) else None)
+
+    def job(self, job_id: str) -> Job:
+        return self._job(self.call("GetJob", lambda: self.ml.jobs.get(job_id)))
+
+    def running_jobs(self) -> list[Job]:
+        found = self.call("ListJobs", lambda: list(self.ml.jobs.list()))
+        jobs = [self._job(j) for j in found
+                if getattr(j, "experiment_name", None) == self.env.prefix]
+        return [j for j in jobs if not j.finished]
+
+    # -- endpoints ---------------------------------------------------------------------
+
+    def _endpoint(self):
+        name = self.outputs["endpoint_name"]
+        return self.call("GetOnlineEndpoint", lambda: self.ml.online_endpoints.get(name))
+
+    def _deployments(self) -> list[Any]:
+        name = self.outputs["endpoint_name"]
+        return self.call("ListOnlineDeployments", lambda: list(
+            self.ml.online_deployments.list(endpoint_name=name)))
+
+    def endpoints(self) -> list[Endpoint]:
+        endpoint = self._endpoint()
+        traffic = dict(endpoint.traffic or {})
+        deployments, changed = [], None
+        for item in self._deployments():
+            deployments.append(Deployment(item.name, item.instance_type or "?",
+                                          int(item.instance_count or 0),
+                                          int(traffic.get(item.name, 0))))
+            context = getattr(item, "creation_context", None)
+            when = _when(getattr(context, "last_modified_at", None) or
+                         getattr(context, "created_at", None)) if context else None
+            if when and (changed is None or when > changed):
+                changed = when
+        return [Endpoint(endpoint.name, _word(endpoint.provisioning_state) or "?", deployments,
+                         changed)]
+
+    def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
+        out = self.outputs
+        endpoint_name, size = out.require("endpoint_name", "serving_instance_type")
+        model = self.call("CreateModel", lambda: self.ml.models.create_or_update(Model(
+            name=self.env.prefix, version=request.version, path=request.model_uri,
+            type="custom_model", tags=self.env.all_tags())))
+        model_id = f"azureml:{model.name}:{model.version}"
+        progress(f"registered {model_id}")
+        name = f"m-{request.version}"[:32]  # deployment names: 3 to 32 characters
+        endpoint = self._endpoint()
+        before = dict(endpoint.traffic or {})
+        new = ManagedOnlineDeployment(
+            name=name, endpoint_name=endpoint_name, model=model_id,
+            environment=MlEnvironment(image=request.image), instance_type=size,
+            instance_count=max(int(out.get("serving_min_replicas") or 1), 1),
+            egress_public_network_access="disabled", tags=self.env.all_tags())
+        shifted = False
+        try:
+            progress(f"creating deployment {name} next to {', '.join(before) or 'none'}")
+            self.call("CreateOnlineDeployment", lambda: self.ml.online_deployments
+                      .begin_create_or_update(new, skip_script_validation=True)
+                      .result(timeout=self.timeout_seconds))
+            created = self.call("GetOnlineDeployment", lambda: self.ml.online_deployments.get(
+                name, endpoint_name=endpoint_name))
+            state = _word(created.provisioning_state)
+            if state.lower() != "succeeded":
+                raise _Unhealthy(f"deployment {name} is {state or 'unknown'}")
+            live = [other for other, share in before.items() if share]
+            shifted = True
+            if live:
+                progress(f"{CANARY_PERCENT}% of traffic to {name}")
+                self._traffic(endpoint, {name: CANARY_PERCENT,
+                                         **split_traffic(100 - CANARY_PERCENT, live, before)})
+            progress(f"all traffic to {name}")
+            self._traffic(endpoint, {name: 100})
+        except (_Unhealthy, UserError) as exc:
+            self._rollback(endpoint, before if shifted else None, name)
+            detail = str(exc)
+            return Rollout(model_id, endpoint_name, name, False,
+                           f"rolled back: {detail}")
+        for old in [other for other in before if other != name]:
+            self.call("DeleteOnlineDeployment", lambda o=old: self.ml.online_deployments
+                      .begin_delete(name=o, endpoint_name=endpoint_name)
+                      .result(timeout=self.timeout_seconds))
+        return Rollout(model_id, endpoint_name, name, True, "serving 100% of traffic")
+
+    def _traffic(self, endpoint: Any, split: dict[str, int]) -> None:
+        endpoint.traffic = split
+        self.call("UpdateOnlineEndpoint", lambda: self.ml.online_endpoints
+                  .begin_create_or_update(endpoint).result(timeout=self.timeout_seconds))
+
+    def _rollback(self, endpoint: Any, before: dict[str, int] | None, version: str) -> None:
+        """Give the old deployments their traffic back (if it moved) and delete `version`."""
+        try:
+            if before is not None:
+                self._traffic(endpoint, before)
+        finally:
+            try:
+                self.call("DeleteOnlineDeployment", lambda: self.ml.online_deployments
+                          .begin_delete(name=version, endpoint_name=endpoint.name)
+                          .result(timeout=self.timeout_seconds))
+            except (UserError, ResourceNotFoundError):
+                pass
+
+    # -- idle spend --------------------------------------------------------------------
+
+    def invocations(self, endpoint: Endpoint, since: datetime) -> float:
+        now = datetime.now(timezone.utc)
+        resource = (f"{self.workspace_id}/onlineEndpoints/{endpoint.name}"
+                    "/providers/Microsoft.Insights/metrics")
+        found = self.arm("ListMetrics", "GET", resource, params={
+            "api-version": "2023-10-01", "metricnames": "RequestsPerMinute",
+            "aggregation": "Total", "interval": "PT1H",
+            "timespan": f"{since:%Y-%m-%dT%H:%M:%SZ}/{now:%Y-%m-%dT%H:%M:%SZ}"})
+        return sum(float(point.get("total") or 0) for metric in found.get("value", [])
+                   for series in metric.get("timeseries", []) for point in series.get("data", []))
+
+    def notebooks(self) -> list[Notebook]:
+        found = self.call("ListComputes", lambda: list(self.ml.compute.list(
+            compute_type="ComputeInstance")))
+        return [Notebook(c.name, "running" if _word(c.state).lower() == "running"
+                         else _word(c.state).lower(), getattr(c, "size", "?") or "?",
+                         _when(getattr(c, "last_operation", {}).get("operation_time")
+                               if isinstance(getattr(c, "last_operation", None), dict)
+                               else None) or _when(getattr(c, "created_on", None)))
+                for c in found]
+
+    def scale_down(self, endpoint: Endpoint) -> str:
+        changed = []
+        for item in endpoint.deployments:
+            if item.instance_count <= 1:
+                continue
+            current = self.call("GetOnlineDeployment", lambda i=item: self.ml.online_deployments
+                                .get(i.name, endpoint_name=endpoint.name))
+            current.instance_count = 1
+            self.call("UpdateOnlineDeployment", lambda c=current: self.ml.online_deployments
+                      .begin_create_or_update(c, skip_script_validation=True)
+                      .result(timeout=self.timeout_seconds))
+            changed.append(item.name)
+        if not changed:
+            return "already at 1 instance (set stop_idle.endpoints: delete to remove it)"
+        return f"{', '.join(changed)} scaled to 1 instance"
+
+    def delete_deployments(self, endpoint: Endpoint) -> str:
+        for item in endpoint.deployments:
+            self.call("DeleteOnlineDeployment", lambda i=item: self.ml.online_deployments
+                      .begin_delete(name=i.name, endpoint_name=endpoint.name)
+                      .result(timeout=self.timeout_seconds))
+        return f"deleted {len(endpoint.deployments)} deployment(s); the endpoint stays (free)"
+
+    def stop_notebook(self, notebook: Notebook) -> str:
+        self.call("StopComputeInstance", lambda: self.ml.compute.begin_stop(notebook.name)
+                  .result(timeout=self.timeout_seconds))
+        return "compute instance stopped"
+
+
+def _word(value: Any) -> str:
+    """An SDK enum or string as the service's word (`Succeeded`, `Running`)."""
+    value = getattr(value, "value", value)
+    return str(value or "")
+
+
+class _Unhealthy(Exception):
+    """The new deployment did not come up healthy."""
+
+
+def _quote(part: str) -> str:
+    import shlex
+
+    return shlex.quote(part)
