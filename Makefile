@@ -24,10 +24,18 @@ $(CHECKOV):
 $(CDKTF):
 	mkdir -p .tools && cd .tools && npm install --no-audit --no-fund --loglevel=error cdktf-cli@0.21.0
 
+DEMO_REGISTRY := 123456789012.dkr.ecr.us-east-1.amazonaws.com
+
 run: $(STAMP)
 	$(BIN)/terraml synth
 	$(BIN)/terraml synth --env-dir examples --out cdktf.out/examples
-	$(BIN)/terraml up --env dev --local; status=$$?; \
+	$(BIN)/terraml up --env dev --local \
+	  && $(BIN)/terraml train --env dev --image $(DEMO_REGISTRY)/terraml-dev-train:demo \
+	       --entry "python train.py --epochs 3" --wait \
+	  && $(BIN)/terraml deploy-model --env dev --image $(DEMO_REGISTRY)/terraml-dev-serve:demo \
+	       --model s3://terraml-dev-models/training-output/model.tar.gz \
+	  && $(BIN)/terraml status --env dev \
+	  && $(BIN)/terraml stop-idle --env dev; status=$$?; \
 	  $(BIN)/terraml down --env dev --local; exit $$status
 
 synth: $(STAMP)

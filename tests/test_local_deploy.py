@@ -1,7 +1,9 @@
-"""End to end: real Terraform applies the dev stack to a moto server, re-plans, destroys."""
+"""End to end: real Terraform applies the dev stack to a moto server, re-plans, then the
+runtime commands train, deploy a model, report status and stop idle spend; then destroy."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +22,39 @@ def _skip_reason() -> str | None:
     return None
 
 
+TRAIN_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/terraml-dev-train:demo"
+SERVE_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/terraml-dev-serve:demo"
+
+
+def _runtime_flow(work: Path) -> None:
+    """The README's flow on the deployed stack: train, deploy a model, status, stop-idle."""
+    import boto3
+
+    train = run_cli("train", "--env", "dev", "--image", TRAIN_IMAGE, "--entry", "python train.py",
+                    "--name", "terraml-dev-e2e", "--wait", cwd=work)
+    assert train.returncode == 0, train.stderr
+    assert "status: succeeded" in train.stdout
+    deploy = run_cli("deploy-model", "--env", "dev", "--model",
+                     "s3://terraml-dev-models/training-output/terraml-dev-e2e/model.tar.gz",
+                     "--image", SERVE_IMAGE, "--version", "v1", cwd=work)
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "status: healthy" in deploy.stdout
+    status = run_cli("status", "--env", "dev", cwd=work)
+    assert status.returncode == 0, status.stderr
+    assert "serverless" in status.stdout
+    idle = run_cli("stop-idle", "--env", "dev", cwd=work)
+    assert idle.returncode == 0, idle.stderr
+    assert "nothing runs while idle" in idle.stdout
+    endpoint = json.loads((work / ".terraml/local/dev.json").read_text())
+    sm = boto3.client("sagemaker", endpoint_url=f"http://127.0.0.1:{endpoint['port']}",
+                      region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    job = sm.describe_training_job(TrainingJobName="terraml-dev-e2e")
+    assert job["RoleArn"].endswith("terraml-dev-training")
+    assert sm.describe_endpoint(EndpointName="terraml-dev-endpoint")[
+        "EndpointConfigName"] == "terraml-dev-m-v1"
+
+
 @pytest.mark.deploy
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
 def test_dev_stack_applies_replans_clean_and_destroys(tmp_path: Path):
@@ -35,6 +70,7 @@ def test_dev_stack_applies_replans_clean_and_destroys(tmp_path: Path):
                          "model package group", "endpoint alarms"):
             assert expected in up.stdout, expected
         assert (work / ".terraml/local/ml-dev.tfstate").is_file()
+        _runtime_flow(work)
     finally:
         down = run_cli("down", "--env", "dev", "--local", cwd=work)
     assert down.returncode == 0, down.stderr[-3000:]
