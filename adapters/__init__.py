@@ -33,16 +33,21 @@ def get_adapter(cloud: str, *, source: str = "") -> CloudAdapter:
                 f"(supported: {', '.join(sorted(_ADAPTERS))})"
             )
         raise UserError(f"{where}cloud: expected one of {', '.join(KNOWN_CLOUDS)}, found {cloud!r}")
-    module_name, class_name = target.split(":")
     try:
-        module = importlib.import_module(module_name)
+        adapter = load(target)
     except ModuleNotFoundError as exc:
         extra = {"aws": "aws", "gcp": "gcp", "azure": "azure"}[cloud]
         raise UserError(
             f"{where}cloud '{cloud}' needs the '{extra}' extra: pip install 'terraml[{extra}]' "
             f"(missing module {exc.name})"
         ) from None
-    return getattr(module, class_name)()
+    return adapter()
+
+
+def load(target: str):
+    """Import `package.module:Name` and return `Name` (lazy loading of cloud code)."""
+    module_name, name = target.split(":")
+    return getattr(importlib.import_module(module_name), name)
 
 
 def supported_clouds() -> tuple[str, ...]:

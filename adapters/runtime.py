@@ -12,14 +12,13 @@ removed again before it returns or raises.
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from adapters import retry
+from adapters import load, retry
 from adapters.machines import AcceleratorChoice, MachineChooser
 from adapters.retry import CloudCallError
 from terraml.errors import UserError
@@ -126,7 +125,6 @@ class CloudRuntime(ABC):
     """Runtime calls for one environment's deployed stack on one cloud."""
 
     cloud: ClassVar[str]
-    machines: ClassVar[type[MachineChooser]]
 
     def __init__(self, env: Environment, outputs: StackOutputs) -> None:
         self.env = env
@@ -195,33 +193,35 @@ class CloudRuntime(ABC):
         """Stop a running notebook / compute instance (its disk is kept)."""
 
 
-_RUNTIMES = {
-    "aws": ("adapters.aws.runtime:AwsRuntime", "aws"),
-    "gcp": ("adapters.gcp.runtime:GcpRuntime", "gcp"),
-    "azure": ("adapters.azure.runtime:AzureRuntime", "azure"),
-}
+_RUNTIMES = {"aws": "adapters.aws.runtime:AwsRuntime", "gcp": "adapters.gcp.runtime:GcpRuntime",
+             "azure": "adapters.azure.runtime:AzureRuntime"}
+_MACHINES = {"aws": "adapters.aws.machines:AwsMachines",
+             "gcp": "adapters.gcp.machines:GcpMachines",
+             "azure": "adapters.azure.machines:AzureMachines"}
 
 
 def runtime_class(cloud: str) -> type[CloudRuntime]:
     """The runtime for `cloud`; a one-line `UserError` naming the extra when its SDK is
     missing."""
-    target, extra = _RUNTIMES[cloud]
-    module_name, class_name = target.split(":")
     try:
-        module = importlib.import_module(module_name)
+        return load(_RUNTIMES[cloud])
     except ModuleNotFoundError as exc:
-        raise UserError(f"the {cloud} runtime needs its SDK: pip install 'terraml[{extra}]' "
+        raise UserError(f"the {cloud} runtime needs its SDK: pip install 'terraml[{cloud}]' "
                         f"(missing module {exc.name})") from None
-    return getattr(module, class_name)
 
 
 def machine_chooser(cloud: str) -> MachineChooser:
     """The cloud's machine tables, without loading its SDK or CDK bindings."""
-    module = importlib.import_module(f"adapters.{cloud}.machines")
-    return next(value() for name, value in vars(module).items()
-                if isinstance(value, type) and issubclass(value, MachineChooser)
-                and value is not MachineChooser and name.endswith("Machines"))
+    return load(_MACHINES[cloud])()
 
+
+def as_utc(value: object) -> datetime | None:
+    """An SDK timestamp (datetime, RFC 3339 text or protobuf-backed datetime) in UTC."""
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def split_traffic(total: int, names: list[str], current: dict[str, int]) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from cost.catalog import Catalog
 from cost.inputs import Project, Resource
 from cost.pricers import PricingContext
-from cost.pricers.gcp import GPU_SKU
+from cost.pricers.gcp import GPU_SKU, gpus_billed_separately
 from cost.pricers.training import price_training
 
 # Hosting and notebook rates per cloud: (service, sku prefix). Vertex and Azure ML bill
@@ -51,8 +51,7 @@ def instance_hourly(catalog: Catalog, cloud: str, region: str, instance_type: st
     if price is None:
         return None, f"no {service} price for {instance_type}"
     usd = price.usd * instances
-    if accelerator_type and accelerator_count and not instance_type.startswith(
-            ("a2-", "a3-", "g2-")):
+    if accelerator_type and accelerator_count and gpus_billed_separately(instance_type):
         gpu = catalog.price(cloud, "compute-engine-gpu", GPU_SKU.get(accelerator_type,
                                                                      accelerator_type), region)
         if gpu is None:

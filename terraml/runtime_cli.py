@@ -23,11 +23,17 @@ Outdir = Annotated[str, typer.Option("--out", help="Synthesis folder (cdktf.out)
 
 
 def _context(env_name: str, env_dir: Path, outputs: Path | None, outdir: str, **options):
+    """The environment, and an opener for its runtime that reports retries on stderr."""
     from terraml.cli import _one
     from terraml.runtime.commands import open_runtime
 
     env = _one(env_dir, env_name)
-    return env, lambda: open_runtime(env, outputs, outdir, **options)
+
+    def opener():
+        runtime = open_runtime(env, outputs, outdir, **options)
+        _retry_notice(runtime)
+        return runtime
+    return env, opener
 
 
 def _console():
@@ -79,7 +85,6 @@ def train(env: EnvName,
         instance_type=instance_type, instances=instances, spot=spot, max_hours=max_hours,
         name=name, environment=_environment_vars(env_var), warn=warn)
     runtime = opener()
-    _retry_notice(runtime)
     machine = request.machine
     out.print(f"submitting {request.job_name}: {machine.instance_type} x{request.instance_count}"
               f"{' spot' if request.spot else ''}, max {request.max_seconds / 3600:g} h")
@@ -107,12 +112,11 @@ def deploy_model(env: EnvName,
         raise UserError(f"--timeout: expected a positive number of seconds, found {timeout:g}")
     target, opener = _context(env, env_dir, outputs, outdir, timeout_seconds=timeout)
     runtime = opener()
-    _retry_notice(runtime)
     request = commands.plan_deployment(target, runtime, model=model, image=image,
                                        version=version,
                                        warn=lambda m: err.print(f"[yellow]warning[/] {m}"))
     with err.status(f"deploying {request.version}") as spinner:
-        rollout = commands.deploy(runtime, request, progress=lambda m: spinner.update(m))
+        rollout = runtime.deploy_model(request, lambda m: spinner.update(m))
     out.print(f"model: {rollout.model_id}")
     out.print(f"endpoint: {rollout.endpoint} -> {rollout.deployment}")
     out.print(f"status: {'healthy' if rollout.healthy else 'FAILED'} - {rollout.detail}")
@@ -128,7 +132,6 @@ def status(env: EnvName, env_dir: EnvDir = Path("environments"),
     out, _ = _console()
     target, opener = _context(env, env_dir, outputs, outdir)
     runtime = opener()
-    _retry_notice(runtime)
     rows = commands.status(runtime)
     table = Table("kind", "name", "machines", "state", "$/hour", "note",
                   title=f"{target.stack_name} ({target.cloud}, {target.region})")
@@ -154,10 +157,7 @@ def stop_idle(env: EnvName,
 
     out, _ = _console()
     target, opener = _context(env, env_dir, outputs, outdir)
-    if idle_hours is not None and idle_hours <= 0:
-        raise UserError(f"--idle-hours: expected a positive number of hours, found {idle_hours:g}")
     runtime = opener()
-    _retry_notice(runtime)
     actions = commands.stop_idle(runtime, hours=idle_hours, dry_run=dry_run)
     table = Table("kind", "name", "finding", "action", "result",
                   title=f"{target.stack_name} idle check"

@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from adapters.aws.machines import AwsMachines, has_local_nvme
+from adapters.aws.machines import has_local_nvme
 from adapters.runtime import (
     FAILED,
     PENDING,
@@ -50,7 +50,6 @@ DEPLOYED_PREFIX = "m-"  # names of configs/models made by deploy-model: <prefix>
 
 class AwsRuntime(CloudRuntime):
     cloud = "aws"
-    machines = AwsMachines
 
     def __init__(self, env, outputs, *, poll_seconds: float = 10.0,
                  timeout_seconds: float = 3600.0) -> None:

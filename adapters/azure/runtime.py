@@ -11,6 +11,7 @@ the machine and spot setting come from the stack, not from the command line.
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,7 +33,6 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from adapters.azure.machines import AzureMachines
 from adapters.runtime import (
     FAILED,
     PENDING,
@@ -49,6 +49,7 @@ from adapters.runtime import (
     Progress,
     Rollout,
     TrainingRequest,
+    as_utc,
     split_traffic,
 )
 from terraml.errors import UserError
@@ -69,17 +70,8 @@ def credential():
     return DefaultAzureCredential()
 
 
-def _when(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
 class AzureRuntime(CloudRuntime):
     cloud = "azure"
-    machines = AzureMachines
 
     def __init__(self, env, outputs, *, timeout_seconds: float = LRO_TIMEOUT) -> None:
         super().__init__(env, outputs)
@@ -154,7 +146,7 @@ class AzureRuntime(CloudRuntime):
                             f"change training.spot in {self.env.source} and redeploy")
         job = command(
             name=request.job_name, display_name=request.job_name,
-            experiment_name=self.env.prefix, command=" ".join(_quote(p) for p in request.command),
+            experiment_name=self.env.prefix, command=shlex.join(request.command),
             environment=MlEnvironment(image=request.image), compute=cluster,
             instance_count=request.instance_count,
             environment_variables=dict(request.environment),
@@ -173,7 +165,7 @@ class AzureRuntime(CloudRuntime):
                    detail=status, instance_type=size,
                    instance_count=int(getattr(resources, "instance_count", None) or 1),
                    spot=bool(self.outputs.get("training_spot")) if spot is None else spot,
-                   started=_when(job.creation_context.created_at)
+                   started=as_utc(job.creation_context.created_at)
                    if getattr(job, "creation_context", None) else None)
 
     def job(self, job_id: str) -> Job:
@@ -205,7 +197,7 @@ class AzureRuntime(CloudRuntime):
                                           int(item.instance_count or 0),
                                           int(traffic.get(item.name, 0))))
             context = getattr(item, "creation_context", None)
-            when = _when(getattr(context, "last_modified_at", None) or
+            when = as_utc(getattr(context, "last_modified_at", None) or
                          getattr(context, "created_at", None)) if context else None
             if when and (changed is None or when > changed):
                 changed = when
@@ -294,9 +286,9 @@ class AzureRuntime(CloudRuntime):
             compute_type="ComputeInstance")))
         return [Notebook(c.name, "running" if _word(c.state).lower() == "running"
                          else _word(c.state).lower(), getattr(c, "size", "?") or "?",
-                         _when(getattr(c, "last_operation", {}).get("operation_time")
+                         as_utc(getattr(c, "last_operation", {}).get("operation_time")
                                if isinstance(getattr(c, "last_operation", None), dict)
-                               else None) or _when(getattr(c, "created_on", None)))
+                               else None) or as_utc(getattr(c, "created_on", None)))
                 for c in found]
 
     def scale_down(self, endpoint: Endpoint) -> str:
@@ -336,9 +328,3 @@ def _word(value: Any) -> str:
 
 class _Unhealthy(Exception):
     """The new deployment did not come up healthy."""
-
-
-def _quote(part: str) -> str:
-    import shlex
-
-    return shlex.quote(part)

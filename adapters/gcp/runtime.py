@@ -21,7 +21,6 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import aiplatform_v1 as v1
 from google.protobuf import field_mask_pb2
 
-from adapters.gcp.machines import GcpMachines
 from adapters.runtime import (
     FAILED,
     PENDING,
@@ -38,6 +37,7 @@ from adapters.runtime import (
     Progress,
     Rollout,
     TrainingRequest,
+    as_utc,
     split_traffic,
 )
 
@@ -65,23 +65,15 @@ def _label(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", value.lower())[:63]
 
 
-def _when(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
 class GcpRuntime(CloudRuntime):
     cloud = "gcp"
-    machines = GcpMachines
 
     def __init__(self, env, outputs, *, timeout_seconds: float = OPERATION_TIMEOUT) -> None:
         super().__init__(env, outputs)
         self.timeout_seconds = timeout_seconds
         self.parent = f"projects/{env.project_id}/locations/{env.region}"
         self._credentials = None
+        self._session: AuthorizedSession | None = None
         self._clients: dict[str, Any] = {}
 
     # -- plumbing ----------------------------------------------------------------------
@@ -113,10 +105,11 @@ class GcpRuntime(CloudRuntime):
 
     def rest(self, operation: str, method: str, url: str, **options: Any) -> dict[str, Any]:
         """A Cloud Monitoring / Workbench REST call with the same credentials."""
-        session = AuthorizedSession(self.creds)
+        if self._session is None:
+            self._session = AuthorizedSession(self.creds)
 
         def send() -> dict[str, Any]:
-            response = session.request(method, url, timeout=60, **options)
+            response = self._session.request(method, url, timeout=60, **options)
             if response.status_code >= 400:
                 raise gexc.from_http_response(response)
             return response.json() if response.content else {}
@@ -186,7 +179,7 @@ class GcpRuntime(CloudRuntime):
                    instance_type=spec.machine_type,
                    instance_count=sum(int(p.replica_count) for p in pools) or 1, spot=spot,
                    accelerator_type=accelerator, accelerator_count=int(spec.accelerator_count),
-                   started=_when(job.start_time) if job.start_time else None)
+                   started=as_utc(job.start_time) if job.start_time else None)
 
     def job(self, job_id: str) -> Job:
         return self._job(self.call("GetCustomJob", lambda: self.jobs.get_custom_job(name=job_id)))
@@ -211,7 +204,7 @@ class GcpRuntime(CloudRuntime):
         found = self._endpoint()
         split = dict(found.traffic_split)
         deployments = []
-        changed = _when(found.update_time) if found.update_time else None
+        changed = as_utc(found.update_time) if found.update_time else None
         for model in found.deployed_models:
             resources = model.dedicated_resources
             spec = resources.machine_spec
@@ -222,7 +215,7 @@ class GcpRuntime(CloudRuntime):
                 accelerator_type=v1.AcceleratorType(spec.accelerator_type).name
                 if spec.accelerator_count else None,
                 accelerator_count=int(spec.accelerator_count)))
-            created = _when(model.create_time) if model.create_time else None
+            created = as_utc(model.create_time) if model.create_time else None
             if created and (changed is None or created > changed):
                 changed = created
         return [Endpoint(self.outputs["endpoint_name"], "deployed" if deployments else "empty",
@@ -357,7 +350,7 @@ class GcpRuntime(CloudRuntime):
         return [Notebook(i["name"], "running" if i.get("state") == "ACTIVE" else
                          str(i.get("state", "?")).lower(),
                          (i.get("gceSetup") or {}).get("machineType", "?").rsplit("/", 1)[-1],
-                         _when(i.get("updateTime") or i.get("createTime"))) for i in mine]
+                         as_utc(i.get("updateTime") or i.get("createTime"))) for i in mine]
 
     def scale_down(self, endpoint: Endpoint) -> str:
         changed = []

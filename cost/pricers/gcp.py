@@ -14,6 +14,11 @@ free("google_project_service", "google_compute_network", "google_compute_subnetw
      "google_monitoring_notification_channel", "google_billing_budget",
      "google_compute_firewall")
 
+def gpus_billed_separately(machine: str) -> bool:
+    """A2, A3 and G2 machine rates include their GPUs; other machines bill GPUs apart."""
+    return not machine.startswith(("a2-", "a3-", "g2-"))
+
+
 GPU_SKU = {"NVIDIA_TESLA_T4": "NVIDIA_TESLA_T4", "NVIDIA_L4": "NVIDIA_L4",
            "NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)", "NVIDIA_H100_80GB": "NVIDIA_H100_80GB"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cost.inputs import Project, Resource
 from cost.model import ResourceCost
 from cost.pricers import PricingContext, component
-from cost.pricers.gcp import GPU_SKU
+from cost.pricers.gcp import GPU_SKU, gpus_billed_separately
 
 SERVICE = {"aws": ("sagemaker-training", "sagemaker-realtime-inference", "ec2")}
 
@@ -35,7 +35,7 @@ def _price_gcp(resource: Resource, ctx: PricingContext, hours: float) -> Resourc
     cost.components.append(component(f"Training ({machine}, {kind})", "hours", hours, price,
                                       floor))
     gpu = spec.get("accelerator_type")
-    if gpu and not machine.startswith(("a2-", "a3-", "g2-")):  # those include their GPUs
+    if gpu and gpus_billed_separately(machine):
         gpu_price = ctx.catalog.price("gcp", "compute-engine-gpu", GPU_SKU.get(gpu, gpu),
                                       region, kind)
         if gpu_price is None:

@@ -22,7 +22,6 @@ from adapters.runtime import (
     Job,
     ModelRequest,
     Progress,
-    Rollout,
     TrainingRequest,
     machine_chooser,
     runtime_class,
@@ -139,10 +138,6 @@ def plan_deployment(env: Environment, runtime: CloudRuntime, *, model: str, imag
     guard.enforce(guard.check_serving(env, outputs["endpoint_name"], machine,
                                       max(env.serving.min_instances, 1) if machine else 0), warn)
     return ModelRequest(version=version, model_uri=model, image=image)
-
-
-def deploy(runtime: CloudRuntime, request: ModelRequest, progress: Progress) -> Rollout:
-    return runtime.deploy_model(request, progress)
 
 
 @dataclass(frozen=True)
