@@ -58,6 +58,10 @@ class MachineChooser(ABC):
     def cpu_machine(self, size: str) -> str:
         """The machine type for a neutral CPU size (small, medium, large, xlarge)."""
 
+    def neutral_accelerator(self, accelerator_type: str) -> str | None:
+        """The neutral name (T4, L4, ...) of this cloud's own accelerator type, if any."""
+        return None
+
     def training_machine(self, accelerator: str | None, count: int,
                          instance_type: str | None) -> AcceleratorChoice:
         """An explicit type wins; else the GPU machine; else a medium CPU machine."""

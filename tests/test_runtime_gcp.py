@@ -292,3 +292,24 @@ def test_a10g_is_refused_on_gcp_before_any_call(project, capsys):
 
 def test_shipped_examples_name_the_same_commands():
     assert (ROOT / "examples/gcp-dev.yaml").is_file()
+
+
+def test_serving_accelerators_are_checked_by_their_neutral_name(project):
+    """A Vertex endpoint on n1 + NVIDIA_TESLA_T4 is a T4 for allowed_accelerators."""
+    from types import SimpleNamespace
+
+    from stacks.config import load_environment
+    from terraml.errors import Blocked
+    from terraml.runtime import commands
+    from terraml.runtime.outputs import StackOutputs
+
+    env = load_environment(project / "environments/gdev.yaml")
+    outputs = StackOutputs({**OUTPUTS, "serving_instance_type": "n1-standard-8",
+                            "serving_accelerator_type": "NVIDIA_TESLA_T4"}, "outputs.json")
+    runtime = SimpleNamespace(outputs=outputs)
+    request = commands.plan_deployment(env, runtime, model="gs://b/m", image=IMAGE,
+                                       version="v9")
+    assert request.version == "v9"
+    env.guardrails.allowed_accelerators = ["L4"]
+    with pytest.raises(Blocked, match="allowed_accelerators: serving on T4, allowed: L4"):
+        commands.plan_deployment(env, runtime, model="gs://b/m", image=IMAGE, version="v9")

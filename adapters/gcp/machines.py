@@ -33,6 +33,10 @@ def gpu_machine(accelerator: str, count: int) -> AcceleratorChoice:
 class GcpMachines(MachineChooser):
     """GCP machine tables behind the neutral `MachineChooser`."""
 
+    def neutral_accelerator(self, accelerator_type: str) -> str | None:
+        return next((neutral for (neutral, _), (_, kind) in GPU_MACHINES.items()
+                     if kind == accelerator_type), None)
+
     def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
         return gpu_machine(accelerator, count)
 

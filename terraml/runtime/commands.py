@@ -131,8 +131,10 @@ def plan_deployment(env: Environment, runtime: CloudRuntime, *, model: str, imag
     machine = None  # what the deployed stack serves on (its outputs), not what the file says now
     if outputs["serving_mode"] != "serverless":
         instance_type = outputs["serving_instance_type"]
-        gpu = accelerator_of(instance_type) or (outputs.get("serving_accelerator_type") and
-                                                (outputs.get("serving_accelerator_type"), 1))
+        gpu = accelerator_of(instance_type)
+        cloud_gpu = outputs.get("serving_accelerator_type")
+        if gpu is None and cloud_gpu:  # e.g. GCP n1 machines with an attached NVIDIA_TESLA_T4
+            gpu = (machine_chooser(env.cloud).neutral_accelerator(cloud_gpu) or cloud_gpu, 1)
         machine = AcceleratorChoice(instance_type, gpu[0] if gpu else None,
                                     gpu[1] if gpu else 0)
     guard.enforce(guard.check_serving(env, outputs["endpoint_name"], machine,
