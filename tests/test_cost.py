@@ -26,7 +26,7 @@ def catalog():
 def plan_cost(catalog):
     usage = {"resource_usage": {"aws_s3_bucket.lake": {"storage_gb": 1000},
                                 "aws_nat_gateway.nat": {"monthly_data_processed_gb": 100},
-                                "module.lake.aws_s3_bucket[*]": {"storage_gb": 10}}}
+                                "module.lake.aws_s3_bucket.raw": {"storage_gb": 10}}}
     return estimate(load_projects(PLAN)[0], catalog, usage)
 
 

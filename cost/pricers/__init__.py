@@ -7,7 +7,7 @@ reported as unsupported by type and count, never as a silent $0.
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,20 +49,82 @@ class PricingContext:
         return self.project.regions.get(resource.cloud, "")
 
     def usage(self, resource: Resource, key: str, default: Any = None) -> Any:
-        """Per-resource usage from the usage file (address, `[*]` wildcards, type defaults)."""
+        """Per-resource usage from the usage file: the exact address first, then `[*]`
+        wildcards (matching only that resource's count/for_each instances), then the type's
+        defaults. `key` may be dotted for Infracost's nested keys (`standard.storage_gb`)."""
         per_resource = self.usage_file.get("resource_usage") or {}
+        exact = per_resource.get(resource.address)
+        found = _lookup(exact, key)
+        if found is not None:
+            return found
         for pattern, values in per_resource.items():
-            if (pattern == resource.address or fnmatch.fnmatchcase(
-                    resource.address, pattern.replace("[*]", "*"))) and key in values:
-                return values[key]
+            if "[*]" in pattern and address_matches(pattern, resource.address):
+                found = _lookup(values, key)
+                if found is not None:
+                    return found
         defaults = (self.usage_file.get("resource_type_default_usage") or {}).get(resource.type)
-        if defaults and key in defaults:
-            return defaults[key]
-        return default
+        found = _lookup(defaults, key)
+        return default if found is None else found
 
     def price(self, resource: Resource, service: str, sku: str,
               kind: str = "on_demand") -> Price | None:
         return self.catalog.price(resource.cloud, service, sku, self.region(resource), kind)
+
+
+def address_matches(pattern: str, address: str) -> bool:
+    """Infracost wildcard semantics: `name[*]` matches `name[0]`, `name["a"]`, never
+    `name_other[0]` or `name.child`."""
+    parts = [re.escape(part) for part in pattern.split("[*]")]
+    return re.fullmatch(r"\[[^\]]+\]".join(parts), address) is not None
+
+
+def _lookup(values: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(values, dict) or part not in values:
+            return None
+        values = values[part]
+    return values
+
+
+def block(values: dict[str, Any], key: str) -> dict[str, Any]:
+    """The first nested block `key` (Terraform JSON writes blocks as objects or arrays)."""
+    found = values.get(key)
+    if isinstance(found, list):
+        found = found[0] if found else {}
+    return found if isinstance(found, dict) else {}
+
+
+def blocks(values: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Every nested block `key`, whether written as one object or an array of objects."""
+    found = values.get(key)
+    if isinstance(found, dict):
+        return [found]
+    return [b for b in found if isinstance(b, dict)] if isinstance(found, list) else []
+
+
+def literal_number(value: Any, default: float | None = None) -> float | None:
+    """A literal number (or numeric string); `default` for `${...}` expressions, booleans
+    and anything else the engine cannot evaluate."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return default
+    return default
+
+
+def literal_int(value: Any, default: int = 0) -> int:
+    number = literal_number(value)
+    return default if number is None else int(number)
+
+
+def literal_text(value: Any, default: str = "") -> str:
+    """A literal string attribute; `default` when it is an expression (`${...}`)."""
+    return value if isinstance(value, str) and "${" not in value else default
 
 
 def unpriced(resource: Resource, reason: str) -> ResourceCost:
@@ -79,4 +141,4 @@ def component(name: str, unit: str, quantity: float | None, price: Price,
 
 def load_all() -> None:
     """Import every cloud's pricers (they register themselves)."""
-    from cost.pricers import aws, azure, gcp, training  # noqa: F401
+    from cost.pricers import aws, azure, gcp, serving, training  # noqa: F401

@@ -5,7 +5,6 @@ from __future__ import annotations
 from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, ResourceCost
 from cost.pricers import PricingContext, component, free, pricer, unpriced
-from cost.sagemaker import endpoint_config, scaling_bounds
 
 free(
     "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_policy",
@@ -21,51 +20,6 @@ free(
     "aws_sns_topic_subscription", "aws_cloudwatch_event_rule",
 )
 
-
-
-@pricer("aws_sagemaker_endpoint")
-def sagemaker_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """Real-time: instance-hours x instances (autoscaling minimum, or usage `instances`).
-    Serverless: GB-seconds from requests x duration (usage or the environment's figures)."""
-    config = endpoint_config(ctx.project, resource)
-    if config is None:
-        return unpriced(resource, "endpoint configuration not found in the plan")
-    cost = ResourceCost(resource.address, resource.type)
-    serving = ctx.project.usage.get("serving", {})
-    for variant in config.values.get("production_variants") or []:
-        label = variant.get("variant_name", "variant")
-        serverless = (variant.get("serverless_config") or [None])
-        serverless = serverless[0] if isinstance(serverless, list) else serverless
-        if serverless:
-            memory = int(serverless.get("memory_size_in_mb", 2048))
-            price = ctx.price(resource, "sagemaker-serverless-inference", f"memory {memory} MB",
-                              "serverless")
-            if price is None:
-                return unpriced(resource, f"no serverless price for {memory} MB")
-            requests = ctx.usage(resource, "monthly_requests", serving.get("requests_per_month"))
-            duration_ms = ctx.usage(resource, "avg_duration_ms",
-                                    serving.get("avg_duration_ms", 100))
-            seconds = None if requests is None else requests * duration_ms / 1000.0
-            cost.components.append(component(
-                f"Serverless inference ({label}, {memory} MB)", "seconds", seconds, price,
-                "" if requests is not None else "usage-based: set monthly_requests"))
-            continue
-        instance = variant.get("instance_type", "")
-        price = ctx.price(resource, "sagemaker-realtime-inference", instance)
-        if price is None:
-            return unpriced(resource, f"no SageMaker hosting price for {instance}")
-        bounds = scaling_bounds(ctx.project, resource, label)
-        count = int(variant.get("initial_instance_count") or 1)
-        note = ""
-        if bounds:
-            count = bounds[0]
-            note = f"autoscaling {bounds[0]}-{bounds[1]} instances; priced at the minimum"
-        count = ctx.usage(resource, "instances", count)
-        hours = ctx.usage(resource, "monthly_hours", serving.get("hours_per_month",
-                                                                 HOURS_PER_MONTH))
-        cost.components.append(component(f"Endpoint instances ({label}, {instance} x{count})",
-                                         "hours", hours * count, price, note))
-    return cost
 
 
 @pricer("aws_sagemaker_notebook_instance")

@@ -14,15 +14,6 @@ free("azurerm_resource_group", "azurerm_machine_learning_workspace",
      "azurerm_storage_management_policy", "azurerm_monitor_diagnostic_setting")
 
 
-@pricer("azapi_resource")
-def azapi(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """An online endpoint costs nothing until a deployment runs in it (priced at run time)."""
-    if str(resource.values.get("type", "")).startswith(
-            "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"):
-        return ResourceCost(resource.address, resource.type, free=True)
-    return ResourceCost(resource.address, resource.type,
-                        unpriced_reason=f"no pricer for azapi type {resource.values.get('type')}")
-
 ACR_SKU = {"Basic": "Basic (includes 10 GB)", "Standard": "Standard (includes 100 GB)",
            "Premium": "Premium (includes 500 GB)"}
 

@@ -24,38 +24,6 @@ GPU_SKU = {"NVIDIA_TESLA_T4": "NVIDIA_TESLA_T4", "NVIDIA_L4": "NVIDIA_L4",
 
 
 
-@pricer("google_vertex_ai_endpoint")
-def vertex_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """Models are deployed at run time; usage says what runs: machine_type, replicas,
-    accelerator_type, accelerator_count, monthly_hours."""
-    machine = ctx.usage(resource, "machine_type") or \
-        ctx.project.usage.get("serving", {}).get("machine_type")
-    cost = ResourceCost(resource.address, resource.type)
-    if not machine:
-        price = ctx.price(resource, "compute-engine", "n1-standard-4")
-        cost.components.append(component(
-            "Deployed model replicas", "hours", None, price,
-            "usage-based: set machine_type and replicas (no model is deployed by Terraform)"))
-        return cost
-    price = ctx.price(resource, "compute-engine", str(machine))
-    if price is None:
-        return unpriced(resource, f"no Compute Engine price for {machine}")
-    replicas = ctx.usage(resource, "replicas", 1)
-    hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
-    floor = "Vertex prediction rate not in the catalog: Compute Engine rate used as a floor"
-    cost.components.append(component(f"Replicas ({machine} x{replicas})", "hours",
-                                      hours * replicas, price, floor))
-    gpu = ctx.usage(resource, "accelerator_type")
-    if gpu:
-        gpu_price = ctx.price(resource, "compute-engine-gpu", GPU_SKU.get(str(gpu), str(gpu)))
-        if gpu_price is None:
-            return unpriced(resource, f"no GPU price for {gpu}")
-        count = ctx.usage(resource, "accelerator_count", 1)
-        cost.components.append(component(f"GPUs ({gpu} x{count * replicas})", "hours",
-                                          hours * count * replicas, gpu_price, floor))
-    return cost
-
-
 @pricer("google_storage_bucket")
 def storage_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
     price = ctx.price(resource, "cloud-storage", "Standard storage (regional)", "storage")
