@@ -1,17 +1,21 @@
-"""Price projects: run each resource through its pricer; list the rest by type."""
+"""Price projects: run each resource through its pricer; list the rest by type; state the
+assumptions every figure rests on."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+from cost.batch import batch
 from cost.catalog import Catalog
-from cost.inputs import Project
+from cost.inputs import Project, Resource
 from cost.model import ProjectCost, ResourceCost
-from cost.pricers import FREE_TYPES, PRICERS, PricingContext, load_all
-from cost.pricers.training import price_training, training_resource
+from cost.pricers import FREE_TYPES, PRICERS, PricingContext, load_all, unpriced
+from cost.pricers.training import price_training, training_workload
+from cost.workloads import workloads
 
 
+@batch
 def estimate(project: Project, catalog: Catalog,
              usage_file: dict[str, Any] | None = None) -> ProjectCost:
     load_all()
@@ -21,13 +25,54 @@ def estimate(project: Project, catalog: Catalog,
     for resource in project.resources:
         pricer = PRICERS.get(resource.type)
         if pricer is not None:
-            for _ in range(max(resource.count, 0)):
-                priced.append(pricer(resource, ctx))
+            priced.append(_safely(pricer, resource, ctx))
         elif resource.type in FREE_TYPES:
             priced.append(ResourceCost(resource.address, resource.type, free=True))
         else:
-            unsupported[resource.type] += max(resource.count, 1)
-    training = training_resource(project)
+            unsupported[resource.type] += 1
+    training = training_workload(project)
     if training is not None:
         priced.append(price_training(training, ctx))
-    return ProjectCost(project.name, str(project.source), priced, dict(sorted(unsupported.items())))
+    return ProjectCost(project.name, str(project.source), priced,
+                       dict(sorted(unsupported.items())), assumptions(project, priced))
+
+
+def _safely(pricer, resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """A pricer that meets an attribute it cannot read (an expression where a number was
+    expected) lists the resource as unpriced; it never stops the estimate."""
+    try:
+        return pricer(resource, ctx)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        return unpriced(resource, f"cannot read its attributes ({type(exc).__name__}: {exc}); "
+                                  "an attribute is probably an expression")
+
+
+def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
+    """What the figures rest on: counts assumed, usage taken from the environment, region
+    fallbacks and usage-based components left at zero."""
+    found = [f"{r.address}: {r.assumption}" for r in project.resources if r.assumption]
+    for work in workloads(project):
+        if work.kind == "training":
+            found.append(f"training: {work.hours_per_month:g} machine-hours/month on "
+                         f"{work.instance_type} ({'spot' if work.spot else 'on-demand'}), "
+                         "from the environment's training.gpu_hours_per_month")
+        elif work.serverless or not work.always_on:
+            found.append(f"serving ({work.address}): scales to zero; "
+                         f"{work.requests_per_month or 0:,.0f} requests/month x "
+                         f"{work.avg_duration_ms:g} ms each, from the environment")
+        else:
+            found.append(f"serving ({work.address}): {work.always_on} always-on "
+                         f"{work.instance_type} for {work.hours_per_month:g} h/month "
+                         f"(autoscaling up to {work.max_instances} not priced)")
+    stored = project.usage.get("storage_gb_per_bucket")
+    if stored is not None:
+        found.append(f"storage: {stored:g} GB per bucket, from the environment's data.stored_gb")
+    fallbacks = sorted({(r.address, c.fallback_region) for r in priced for c in r.components
+                        if c.fallback_region})
+    found += [f"{address}: priced at the {region} rate (no figure for its own region)"
+              for address, region in fallbacks]
+    open_usage = sum(1 for r in priced for c in r.components if c.quantity is None)
+    if open_usage:
+        found.append(f"{open_usage} usage-based components have no usage and count as $0: "
+                     "set them in a usage file (--usage-file)")
+    return found

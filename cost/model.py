@@ -17,6 +17,7 @@ class CostComponent:
     price: float
     source: str = ""
     note: str = ""
+    fallback_region: str = ""  # priced at this region's rate: no figure for the resource's own
 
     @property
     def monthly(self) -> float:
@@ -46,6 +47,7 @@ class ProjectCost:
     source: str
     resources: list[ResourceCost]
     unsupported: dict[str, int]  # resource type -> count, no pricer and not known free
+    assumptions: list[str] = field(default_factory=list)  # stated in every report
 
     @property
     def monthly(self) -> float:

@@ -12,10 +12,10 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from cost.accelerators import accelerator_of
+from cost.batch import batch
 from cost.inputs import Project
 from cost.model import ProjectCost
-from cost.sagemaker import endpoint_config, scaling_bounds
+from cost.workloads import workloads
 
 RULES = {
     "budget": "block",
@@ -39,42 +39,7 @@ class Verdict:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Workload:
-    """A thing that runs on an instance type: an endpoint variant or the training jobs."""
-
-    address: str
-    kind: str  # "serving" | "training"
-    instance_type: str
-    instances: int  # always-on instances (serving) or per job (training)
-    serverless: bool = False
-    spot: bool = False
-
-
-def workloads(project: Project) -> list[Workload]:
-    found = []
-    for resource in project.resources:
-        if resource.type != "aws_sagemaker_endpoint":
-            continue
-        config = endpoint_config(project, resource)
-        for variant in (config.values.get("production_variants") or []) if config else []:
-            serverless = bool(variant.get("serverless_config"))
-            bounds = scaling_bounds(project, resource, variant.get("variant_name", ""))
-            minimum = bounds[0] if bounds else None
-            found.append(Workload(resource.address, "serving",
-                                  variant.get("instance_type", "serverless"),
-                                  0 if serverless else (minimum if minimum is not None else
-                                                        int(variant.get("initial_instance_count")
-                                                            or 1)),
-                                  serverless=serverless))
-    training = project.usage.get("training")
-    if training:
-        found.append(Workload(f"terraml_training_jobs.{project.name}", "training",
-                              training.get("instance_type", ""), 1,
-                              spot=bool(training.get("spot"))))
-    return found
-
-
+@batch
 def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
           base: ProjectCost | None = None) -> list[Verdict]:
     actions = {**RULES, **(rails.get("actions") or {})}
@@ -96,29 +61,27 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
     allowed_accelerators = rails.get("allowed_accelerators")
     gpus = 0
     for work in workloads(project):
-        accelerator = accelerator_of(work.instance_type)
-        if allowed_types is not None and not work.serverless and \
+        machine = work.instance_type or "serverless"
+        if allowed_types is not None and work.instance_type and \
                 work.instance_type not in allowed_types:
             findings.append(("allowed_instance_types", work.address,
-                             (f"{work.kind} uses {work.instance_type}, not in "
-                             f"{', '.join(allowed_types)}")))
-        if accelerator and allowed_accelerators is not None and \
-                accelerator[0] not in allowed_accelerators:
+                             f"{work.kind} uses {machine}, not in {', '.join(allowed_types)}"))
+        if work.accelerator and allowed_accelerators is not None and \
+                work.accelerator not in allowed_accelerators:
             findings.append(("allowed_accelerators", work.address,
-                             (f"{work.kind} uses {accelerator[0]} ({work.instance_type}), allowed: "
-                             f"{', '.join(allowed_accelerators)}")))
-        if accelerator:
-            gpus += accelerator[1] * max(work.instances, 1 if work.kind == "training" else 0)
+                             (f"{work.kind} uses {work.accelerator} ({machine}), allowed: "
+                              f"{', '.join(allowed_accelerators)}")))
+        gpus += work.gpus_in_use
         if work.kind == "training" and rails.get("require_spot_training") and not work.spot:
             findings.append(("spot_training", work.address,
-                             (f"training on {work.instance_type} is on-demand; this environment "
-                             "requires spot")))
+                             (f"training on {machine} is on-demand; this environment "
+                              "requires spot")))
         if work.kind == "serving" and rails.get("require_scale_to_zero_serving") and \
-                not work.serverless and work.instances > 0:
-            what = f"always-on GPU endpoint ({work.instance_type} x{work.instances})" \
-                if accelerator else f"always-on endpoint ({work.instance_type} x{work.instances})"
+                work.always_on > 0:
+            what = "always-on GPU endpoint" if work.accelerator else "always-on endpoint"
             findings.append(("scale_to_zero_serving", work.address,
-                             f"{what}; this environment requires serverless or min 0"))
+                             (f"{what} ({machine} x{work.always_on}); this environment "
+                             "requires serverless or min 0")))
     if rails.get("max_gpus") is not None and gpus > rails["max_gpus"]:
         findings.append(("max_gpus", project.name,
                          (f"{gpus} GPUs (always-on serving + one training job) exceed "

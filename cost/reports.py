@@ -4,6 +4,7 @@ Infracost's (`projects[].breakdown.resources[].costComponents[]`)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -23,6 +24,15 @@ def _unpriced_rows(projects: list[ProjectCost]) -> list[tuple[str, str, str]]:
     rows = [(p.name, r.address, r.unpriced_reason) for p in projects for r in p.unpriced]
     return rows + [(p.name, f"{t} x{c}", "no pricer for this resource type")
                    for p in projects for t, c in p.unsupported.items()]
+
+
+def _assumptions(projects: list[ProjectCost]) -> list[tuple[str, str]]:
+    return [(p.name, text) for p in projects for text in p.assumptions]
+
+
+def assumptions_text(projects: list[ProjectCost]) -> str:
+    """The assumptions as plain lines, for the terminal report."""
+    return "\n".join(f"  {env}: {text}" for env, text in _assumptions(projects))
 
 
 def _monthly(cost: ProjectCost | None) -> float:
@@ -97,7 +107,7 @@ def markdown(projects: list[ProjectCost],
         past_total=sum(past.values()) if diffs is not None else None,
         diff_total=sum(d.delta for d in diffs) if diffs is not None else None,
         changes=[(d.name, c) for d in diffs or [] for c in d.resources],
-        unpriced=unpriced, money=_money, delta=_delta,
+        unpriced=unpriced, money=_money, delta=_delta, assumptions=_assumptions(projects),
         verdicts=[(env, v) for env, items in (verdicts or {}).items() for v in items
                   if v.level != "pass"],
         checked=sorted(verdicts or {}))
@@ -150,7 +160,7 @@ def html(projects: list[ProjectCost], verdicts: dict[str, list[Verdict]] | None 
         verdicts=[(n, v) for n, items in (verdicts or {}).items() for v in items],
         components=[(p.name, r.address, c) for p in projects for r in p.resources
                     for c in r.components],
-        unpriced=unpriced, money=_money, delta=_delta)
+        unpriced=unpriced, money=_money, delta=_delta, assumptions=_assumptions(projects))
 
 
 def infracost_json(projects: list[ProjectCost],
@@ -174,6 +184,11 @@ def infracost_json(projects: list[ProjectCost],
         return {"resources": [resource(r) for r in p.resources if not r.free],
                 "freeResources": [{"name": r.address, "resourceType": r.type}
                                   for r in p.resources if r.free],
+                "unpricedResources": [{"name": r.address, "resourceType": r.type,
+                                       "reason": r.unpriced_reason} for r in p.unpriced],
+                "unsupportedResources": [{"resourceType": t, "count": c,
+                                          "reason": "no pricer for this resource type"}
+                                         for t, c in p.unsupported.items()],
                 "totalMonthlyCost": f"{p.monthly:.6f}"}
 
     past_total = sum(b.monthly for b in bases.values() if b) if diffs is not None else None
@@ -188,7 +203,11 @@ def infracost_json(projects: list[ProjectCost],
             "diff": None if diffs is None else {
                 "totalMonthlyCost": f"{p.monthly - _monthly(bases.get(p.name)):.6f}"},
             "summary": {"unsupportedResourceCounts": p.unsupported,
+                        "unpricedResourceCounts": dict(Counter(r.type for r in p.unpriced)),
+                        "totalUnsupportedResources": sum(p.unsupported.values()),
+                        "totalUnpricedResources": len(p.unpriced),
                         "unpricedResources": [r.address for r in p.unpriced]},
+            "assumptions": p.assumptions,
             "guardrails": [{"rule": v.rule, "verdict": v.level, "resource": v.resource,
                             "message": v.message, "reason": v.reason}
                            for v in (verdicts or {}).get(p.name, [])],

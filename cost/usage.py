@@ -35,8 +35,25 @@ def load_usage(path: Path | None) -> dict[str, Any]:
         for address, values in block.items():
             if not isinstance(values, dict):
                 raise UserError(f"{path}: {section}.{address}: expected a mapping of usage keys")
-            for key, value in values.items():
-                if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                    raise UserError(f"{path}: {section}.{address}.{key}: expected a number "
-                                    f">= 0, found {value!r}")
+            _check_values(path, f"{section}.{address}", values)
     return data
+
+
+# Usage keys whose value is a name, not a quantity (Infracost's and terraml's pricers).
+TEXT_KEYS = {"machine_type", "accelerator_type", "instance_type", "storage_class", "os",
+             "operating_system", "tier", "sku", "protocol"}
+
+
+def _check_values(path: Path, where: str, values: dict) -> None:
+    """Usage values: numbers >= 0; strings for the keys that name things (`machine_type`);
+    nested mappings of them (Infracost's `standard: {storage_gb: 100}`)."""
+    for key, value in values.items():
+        if isinstance(value, dict):
+            _check_values(path, f"{where}.{key}", value)
+        elif key in TEXT_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                raise UserError(f"{path}: {where}.{key}: expected a name (string), "
+                                f"found {value!r}")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                not 0 <= value < float("inf"):
+            raise UserError(f"{path}: {where}.{key}: expected a number >= 0, found {value!r}")

@@ -14,20 +14,13 @@ from modules.network import Identity, Network
 from modules.observability import Budget, Monitoring
 from stacks.backend import configure_backend
 from stacks.config import Environment
+from stacks.workloads import serving_workload, training_workload
 
 
-def _usage(env: Environment, training_instance: str, accelerator_type: str = "") -> dict:
-    """The environment's cost assumptions, recorded for the cost engine (which reads JSON)."""
-    data_buckets = len(env.data.buckets)
+def _usage(env: Environment) -> dict:
+    """The environment's storage assumptions, recorded for the cost engine."""
     return {
-        "training": {"instance_type": training_instance, "accelerator_type": accelerator_type,
-                     "spot": env.training.spot,
-                     "gpu_hours_per_month": env.training.gpu_hours_per_month,
-                     "accelerator": env.training.accelerator, "count": env.training.count,
-                     "cloud": env.cloud, "region": env.region},
-        "serving": {"hours_per_month": env.serving.hours_per_month,
-                    "requests_per_month": env.serving.requests_per_month},
-        "storage_gb_per_bucket": round(env.data.stored_gb / data_buckets, 3),
+        "storage_gb_per_bucket": round(env.data.stored_gb / len(env.data.buckets), 3),
         "environment": env.name, "tier": env.tier.value,
     }
 
@@ -73,10 +66,11 @@ class MlPlatformStack(TerraformStack):
                                 serving=serving.refs if serving else None, **common)
         budget = Budget(self, "budget", monitoring=monitoring.refs, **common)
         modules += [monitoring, budget]
-        self.add_override("//.terraml", {
-            "usage": _usage(env, training.outputs.get("training_instance_type", ""),
-                            training.outputs.get("training_accelerator_type", "")),
-            "guardrails": _policy(env)})
+        workloads = [training_workload(env, adapter, training.refs)]
+        if serving is not None:
+            workloads.insert(0, serving_workload(self, env, adapter, serving.refs))
+        self.add_override("//.terraml", {"usage": _usage(env), "workloads": workloads,
+                                         "guardrails": _policy(env)})
         self.outputs: dict[str, object] = {}
         for module in modules:
             self.outputs.update(module.outputs)

@@ -109,6 +109,9 @@ def _emit(fmt: str, output: Path | None, loaded, projects, base_projects=None) -
     diffs = diff(projects, base_projects) if base_projects is not None else None
     if fmt == "table":
         out.print(reports.table(projects))
+        if any(p.assumptions for p in projects):
+            out.print("assumptions:\n" + reports.assumptions_text(projects), markup=False,
+                      soft_wrap=True)
         if diffs is not None:
             out.print(reports.diff_table(diffs))
         if verdicts:

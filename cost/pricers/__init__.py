@@ -136,7 +136,7 @@ def component(name: str, unit: str, quantity: float | None, price: Price,
               note: str = "") -> CostComponent:
     notes = "; ".join(n for n in (note, price.note) if n)
     return CostComponent(name, unit, quantity, price.usd, f"{price.source} ({price.source_date})",
-                         notes)
+                         notes, price.region if price.fallback else "")
 
 
 def load_all() -> None:

@@ -1,0 +1,26 @@
+"""Azure ML rates: clusters, compute instances and managed online deployments bill the VM
+size's rate; spot training runs on low-priority cluster nodes."""
+
+from __future__ import annotations
+
+from cost.catalog import Catalog
+from cost.machine_rates import NoRate, RatePart, rate_for
+
+
+@rate_for("azure")
+def virtual_machine(catalog: Catalog, purpose: str, machine: str, region: str, *, spot: bool,
+                    accelerator_type: str | None, gpus: int) -> list[RatePart]:
+    if not spot:
+        price = catalog.price("azure", "virtual-machines", machine, region)
+        if price is None:
+            raise NoRate(f"no pay-as-you-go price for {machine}")
+        return [RatePart(f"{machine}, dedicated", price)]
+    price = catalog.price("azure", "virtual-machines", f"{machine} (low-priority)", region,
+                          "spot")
+    if price is not None:
+        return [RatePart(f"{machine}, low-priority", price)]
+    price = catalog.price("azure", "virtual-machines", machine, region, "spot")
+    if price is None:
+        raise NoRate(f"no low-priority or spot price for {machine}")
+    return [RatePart(f"{machine}, low-priority", price,
+                     note="no low-priority figure: spot rate used")]

@@ -1,0 +1,137 @@
+"""The neutral list of workloads (serving and training) of one project, for pricers and
+guardrails alike, on every cloud.
+
+Sources, in order: the workloads terraml records in the synthesized JSON
+(`//.terraml.workloads`, see stacks/workloads.py for the shape); the older `usage.training`
+record; SageMaker endpoints read from Terraform itself (any Terraform project or plan), for
+endpoints no record covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cost.accelerators import accelerator_of
+from cost.inputs import Project
+from cost.pricers import literal_int, literal_number
+from cost.sagemaker import endpoint_config, scaling_bounds
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Something that runs on machines: an endpoint's replicas or the training jobs."""
+
+    address: str  # the resource it runs in, or terraml_training_jobs.<project>
+    kind: str  # "serving" | "training"
+    cloud: str
+    region: str
+    instance_type: str | None  # None: pay-per-request serverless
+    accelerator: str | None  # neutral GPU name
+    accelerator_type: str | None  # the cloud's GPU name (GCP)
+    gpus: int  # per machine
+    min_instances: int  # always on (serving); machines per job (training)
+    max_instances: int
+    serverless: bool = False
+    spot: bool = False
+    hours_per_month: float = 730.0
+    requests_per_month: float | None = None
+    avg_duration_ms: float = 100.0
+    memory_mb: int | None = None
+
+    @property
+    def always_on(self) -> int:
+        """Machines billed all month whatever the traffic."""
+        return 0 if self.serverless or self.kind == "training" else self.min_instances
+
+    @property
+    def gpus_in_use(self) -> int:
+        """GPUs this workload holds at once: always-on serving, or one training job."""
+        machines = 1 if self.kind == "training" else self.always_on
+        return self.gpus * machines
+
+
+def training_address(project: Project) -> str:
+    return f"terraml_training_jobs.{project.name}"
+
+
+def _from_record(project: Project, record: dict[str, Any]) -> Workload:
+    kind = "training" if record.get("kind") == "training" else "serving"
+    instance_type = record.get("instance_type") or None
+    accelerator, gpus = record.get("accelerator"), literal_int(record.get("gpus"), 0)
+    if instance_type and not accelerator:
+        found = accelerator_of(instance_type)
+        accelerator, gpus = found if found else (None, 0)
+    cloud = str(record.get("cloud") or "")
+    return Workload(
+        address=training_address(project) if kind == "training"
+        else str(record.get("resource") or f"terraml_serving.{project.name}"),
+        kind=kind, cloud=cloud,
+        region=str(record.get("region") or project.regions.get(cloud, "")),
+        instance_type=instance_type, accelerator=accelerator,
+        accelerator_type=record.get("accelerator_type") or None, gpus=gpus,
+        min_instances=literal_int(record.get("min_instances"), 0 if kind == "training" else 1),
+        max_instances=literal_int(record.get("max_instances"), 1),
+        serverless=bool(record.get("serverless")), spot=bool(record.get("spot")),
+        hours_per_month=literal_number(record.get("hours_per_month"), 730.0),
+        requests_per_month=literal_number(record.get("requests_per_month")),
+        avg_duration_ms=literal_number(record.get("avg_duration_ms"), 100.0),
+        memory_mb=literal_int(record.get("memory_mb"), 0) or None)
+
+
+def _legacy_training(project: Project) -> dict[str, Any] | None:
+    spec = project.usage.get("training")
+    if not spec:
+        return None
+    gpus = max(literal_int(spec.get("count"), 1), 1) if spec.get("accelerator") else 0
+    return {"kind": "training", "cloud": spec.get("cloud", "aws"), "region": spec.get("region"),
+            "instance_type": spec.get("instance_type"), "accelerator": spec.get("accelerator"),
+            "accelerator_type": spec.get("accelerator_type"), "gpus": gpus,
+            "spot": spec.get("spot"), "hours_per_month":
+                literal_number(spec.get("gpu_hours_per_month"), 0.0) / max(gpus, 1)}
+
+
+def _sagemaker_endpoints(project: Project, covered: set[str]) -> list[Workload]:
+    found = []
+    for resource in project.resources:
+        if resource.type != "aws_sagemaker_endpoint" or resource.address in covered:
+            continue
+        config = endpoint_config(project, resource)
+        for variant in (config.values.get("production_variants") or []) if config else []:
+            serverless = bool(variant.get("serverless_config"))
+            instance = None if serverless else str(variant.get("instance_type") or "")
+            bounds = scaling_bounds(project, resource, variant.get("variant_name", ""))
+            minimum = bounds[0] if bounds else literal_int(variant.get("initial_instance_count"), 1)
+            accelerator = accelerator_of(instance or "")
+            found.append(Workload(
+                resource.address, "serving", "aws", project.regions.get("aws", ""), instance,
+                accelerator[0] if accelerator else None, None,
+                accelerator[1] if accelerator else 0, 0 if serverless else minimum,
+                bounds[1] if bounds else minimum, serverless=serverless))
+    return found
+
+
+def workloads(project: Project) -> list[Workload]:
+    """Every workload of the project (computed once per project)."""
+    if "workloads" not in project.cache:
+        project.cache["workloads"] = _collect(project)
+    return project.cache["workloads"]
+
+
+def _collect(project: Project) -> list[Workload]:
+    records = list(project.workloads)
+    if not any(r.get("kind") == "training" for r in records):
+        legacy = _legacy_training(project)
+        if legacy:
+            records.append(legacy)
+    found = [_from_record(project, r) for r in records]
+    covered = {w.address for w in found}
+    return _sagemaker_endpoints(project, covered) + found
+
+
+def serving_for(project: Project, address: str) -> Workload | None:
+    """The recorded serving workload that runs in the resource at `address`."""
+    if "serving_by_address" not in project.cache:
+        project.cache["serving_by_address"] = {w.address: w for w in workloads(project)
+                                               if w.kind == "serving"}
+    return project.cache["serving_by_address"].get(address)

@@ -1,0 +1,69 @@
+"""The neutral workload records the cost engine prices and guards (it reads JSON only).
+
+Terraform has no resource for what runs on a Vertex AI endpoint or an Azure ML online
+endpoint, nor for training jobs; the stack records what it decided, in one shape for
+every cloud, under `//.terraml.workloads` of the synthesized JSON:
+
+    kind            "serving" | "training"
+    resource        Terraform address the workload runs in (the endpoint), or null
+    cloud, region
+    instance_type   the cloud's machine (null for a pay-per-request serverless endpoint)
+    accelerator     neutral GPU name (T4, A100, ...) or null; accelerator_type the cloud's
+    gpus            GPUs per machine
+    min_instances   machines that run all month (0: nothing runs while idle)
+    max_instances
+    serverless      pay-per-request endpoint with no machine to size
+    spot            spot / low-priority capacity
+    hours_per_month machine-hours per instance per month (training: per job machine)
+    requests_per_month, avg_duration_ms, memory_mb   request-based usage (serving)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktn import TerraformResource, TerraformStack
+
+from adapters.base import Capability, CloudAdapter, Refs
+from stacks.config import Environment
+
+AVG_DURATION_MS = 100  # assumed model latency for request-based serving estimates
+
+
+def address(stack: TerraformStack, resource: TerraformResource) -> str:
+    return f"{resource.terraform_resource_type}.{stack.get_logical_id(resource)}"
+
+
+def serving_workload(stack: TerraformStack, env: Environment, adapter: CloudAdapter,
+                     refs: Refs) -> dict[str, Any]:
+    spec = env.serving
+    idle_free = spec.mode == "serverless"
+    serverless = idle_free and adapter.supports(Capability.SERVERLESS_SERVING)
+    machine = adapter.endpoint_machine(env)
+    instance_type = None if serverless else refs.outputs.get("serving_instance_type")
+    return {
+        "kind": "serving", "resource": address(stack, refs.handles["endpoint"]),
+        "cloud": env.cloud, "region": env.region, "instance_type": instance_type,
+        "accelerator": machine.accelerator if machine else None,
+        "accelerator_type": (machine.accelerator_type if machine else None) or None,
+        "gpus": machine.count if machine and machine.accelerator else 0,
+        "min_instances": 0 if idle_free else spec.min_instances,
+        "max_instances": spec.max_instances, "serverless": serverless, "spot": False,
+        "hours_per_month": spec.hours_per_month, "requests_per_month": spec.requests_per_month,
+        "avg_duration_ms": AVG_DURATION_MS, "memory_mb": spec.memory_mb if serverless else None,
+    }
+
+
+def training_workload(env: Environment, adapter: CloudAdapter, refs: Refs) -> dict[str, Any]:
+    spec = env.training
+    machine = adapter.training_machine(spec.accelerator, spec.count, spec.instance_type)
+    gpus = machine.count if machine.accelerator else 0
+    return {
+        "kind": "training", "resource": None, "cloud": env.cloud, "region": env.region,
+        "instance_type": refs.outputs.get("training_instance_type", machine.instance_type),
+        "accelerator": machine.accelerator, "accelerator_type": machine.accelerator_type,
+        "gpus": gpus, "min_instances": 0, "max_instances": spec.max_parallel_jobs,
+        "serverless": False, "spot": spec.spot,
+        "hours_per_month": round(spec.gpu_hours_per_month / max(gpus, 1), 6),
+        "gpu_hours_per_month": spec.gpu_hours_per_month,
+    }

@@ -1,0 +1,103 @@
+"""Same file, same verdicts: the shipped dev and prod files, and a dev file with always-on GPU
+serving, on AWS, GCP and Azure (only cloud, region and ids changed), through the CLI.
+
+Every serving and training component is priced on every cloud, the totals differ only by the
+clouds' list prices (within the band below), and the set of blocked guardrails is identical.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+IDS = {"aws": "", "gcp": "project_id: terraml-dev-123\nbilling_account: 012345-ABCDEF-678901\n",
+       "azure": "subscription_id: 00000000-0000-0000-0000-000000000000\n"}
+REGIONS = {"us-east-1": {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"},
+           "eu-west-1": {"aws": "eu-west-1", "gcp": "europe-west4", "azure": "westeurope"}}
+ALWAYS_ON_GPU = ("serving:\n  mode: realtime\n  accelerator: T4\n  min_instances: 3\n"
+                 "  max_instances: 3\n")
+# Highest / lowest monthly total across the three clouds, per case. The spread is the clouds'
+# list prices for the same neutral machines (see README, "Same file, same price").
+MAX_SPREAD = {"dev": 2.0, "prod": 1.6, "dev-gpu": 1.6}
+
+
+def _variant(text: str, cloud: str, name: str) -> str:
+    region = re.search(r"^region: (\S+)", text, re.M).group(1)
+    text = re.sub(r"^cloud: aws", f"cloud: {cloud}", text, flags=re.M)
+    text = re.sub(r"^region: \S+", f"region: {REGIONS[region][cloud]}", text, flags=re.M)
+    text = re.sub(r"^name: \S+", f"name: {name}-{cloud}", text, flags=re.M)
+    text = re.sub(r"^state:\n(  .*\n)+", "", text, flags=re.M)  # local state for the test
+    tier = re.search(r"^name: (\w+)", text, re.M).group(1).split("-")[0]
+    return text + f"tier: {tier}\n" + IDS[cloud]
+
+
+def _cases() -> dict[str, str]:
+    dev = (ROOT / "environments/dev.yaml").read_text()
+    gpu = re.sub(r"^serving:\n(  .*\n)+", ALWAYS_ON_GPU, dev, flags=re.M)
+    return {"dev": dev, "prod": (ROOT / "environments/prod.yaml").read_text(), "dev-gpu": gpu}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    envs = tmp_path_factory.mktemp("verdict-envs")
+    for case, text in _cases().items():
+        for cloud in IDS:
+            (envs / f"{case}-{cloud}.yaml").write_text(_variant(text, cloud, case))
+    out = tmp_path_factory.mktemp("verdict-out")
+    synth = run_cli("synth", "--env-dir", str(envs), "--out", str(out))
+    assert synth.returncode == 0, synth.stderr
+    priced = run_cli("cost", str(out), "-f", "json")
+    assert priced.returncode in (0, 1), priced.stderr  # 1: something is blocked
+    return {p["name"].removeprefix("ml-"): p for p in json.loads(priced.stdout)["projects"]}
+
+
+def _workload_rows(project: dict) -> list[dict]:
+    rows = project["breakdown"]["resources"]
+    return [r for r in rows if r["resourceType"] in (
+        "terraml_training_jobs", "aws_sagemaker_endpoint", "google_vertex_ai_endpoint",
+        "azapi_resource")]
+
+
+@pytest.mark.parametrize("case", list(MAX_SPREAD))
+def test_serving_and_training_priced_on_every_cloud(report, case):
+    for cloud in IDS:
+        project = report[f"{case}-{cloud}"]
+        unpriced = project["breakdown"]["unpricedResources"]
+        assert not [u for u in unpriced if u["resourceType"] in (
+            "terraml_training_jobs", "aws_sagemaker_endpoint", "google_vertex_ai_endpoint",
+            "azapi_resource")], (cloud, unpriced)
+        rows = _workload_rows(project)
+        kinds = {r["resourceType"] == "terraml_training_jobs" for r in rows}
+        assert kinds == {True, False}, (cloud, "serving and training both priced")
+        for row in rows:
+            assert row["costComponents"], (cloud, row["name"])
+            for item in row["costComponents"]:
+                assert not item["usageBased"], (cloud, row["name"], item["name"])
+                assert float(item["monthlyCost"]) > 0, (cloud, row["name"], item["name"])
+
+
+@pytest.mark.parametrize("case", list(MAX_SPREAD))
+def test_totals_differ_only_by_list_prices(report, case):
+    totals = {cloud: float(report[f"{case}-{cloud}"]["breakdown"]["totalMonthlyCost"])
+              for cloud in IDS}
+    assert min(totals.values()) > 0
+    spread = max(totals.values()) / min(totals.values())
+    assert spread <= MAX_SPREAD[case], f"{case}: {totals} spread {spread:.2f}"
+
+
+@pytest.mark.parametrize("case", list(MAX_SPREAD))
+def test_same_blocked_rules_on_every_cloud(report, case):
+    blocked = {cloud: sorted({v["rule"] for v in report[f"{case}-{cloud}"]["guardrails"]
+                              if v["verdict"] == "block"}) for cloud in IDS}
+    assert blocked["aws"] == blocked["gcp"] == blocked["azure"], blocked
+
+
+def test_always_on_gpu_serving_in_dev_is_blocked_everywhere(report):
+    for cloud in IDS:
+        rules = {v["rule"] for v in report[f"dev-gpu-{cloud}"]["guardrails"]
+                 if v["verdict"] == "block"}
+        assert "scale_to_zero_serving" in rules, (cloud, rules)
