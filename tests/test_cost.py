@@ -128,10 +128,11 @@ def test_bad_usage_files(tmp_path, content, expected):
 
 
 @pytest.mark.parametrize(("row", "expected"), [
-    ("aws,s3,x,us-east-1,gb_month,abc,storage,src,2024,", "usd: expected a number"),
-    ("aws,s3,x,us-east-1,gb_month,-1,storage,src,2024,", "usd: expected >= 0"),
-    ("aws,s3,x,us-east-1,gb_month,1,cheap,src,2024,", "price_kind: expected one of"),
-    ("aws,s3,x,us-east-1,gb_month,1,storage,,2024,", "source: expected a value"),
+    ("aws,s3,x,us-east-1,gb_month,abc,storage,src,2024-01,", "usd: expected a number"),
+    ("aws,s3,x,us-east-1,gb_month,-1,storage,src,2024-01,", "usd: expected >= 0"),
+    ("aws,s3,x,us-east-1,gb_month,1,cheap,src,2024-01,", "price_kind: expected one of"),
+    ("aws,s3,x,us-east-1,gb_month,1,storage,,2024-01,", "source: expected a value"),
+    ("aws,s3,x,us-east-1,gb_month,1,storage,src,unknown,", "source_date: expected YYYY-MM-DD"),
 ])
 def test_bad_catalog_rows_name_file_line_and_column(tmp_path: Path, row, expected):
     from cost.catalog import HEADER

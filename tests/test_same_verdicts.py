@@ -26,18 +26,18 @@ MAX_SPREAD = {"dev": 2.0, "prod": 1.6, "dev-gpu": 1.6}
 
 
 def _variant(text: str, cloud: str, name: str) -> str:
-    region = re.search(r"^region: (\S+)", text, re.M).group(1)
-    text = re.sub(r"^cloud: aws", f"cloud: {cloud}", text, flags=re.M)
-    text = re.sub(r"^region: \S+", f"region: {REGIONS[region][cloud]}", text, flags=re.M)
-    text = re.sub(r"^name: \S+", f"name: {name}-{cloud}", text, flags=re.M)
-    text = re.sub(r"^state:\n(  .*\n)+", "", text, flags=re.M)  # local state for the test
-    tier = re.search(r"^name: (\w+)", text, re.M).group(1).split("-")[0]
+    region = re.search(r"^region: (\S+)", text, re.MULTILINE).group(1)
+    text = re.sub(r"^cloud: aws", f"cloud: {cloud}", text, flags=re.MULTILINE)
+    text = re.sub(r"^region: \S+", f"region: {REGIONS[region][cloud]}", text, flags=re.MULTILINE)
+    text = re.sub(r"^name: \S+", f"name: {name}-{cloud}", text, flags=re.MULTILINE)
+    text = re.sub(r"^state:\n(  .*\n)+", "", text, flags=re.MULTILINE)  # local state for the test
+    tier = re.search(r"^name: (\w+)", text, re.MULTILINE).group(1).split("-")[0]
     return text + f"tier: {tier}\n" + IDS[cloud]
 
 
 def _cases() -> dict[str, str]:
     dev = (ROOT / "environments/dev.yaml").read_text()
-    gpu = re.sub(r"^serving:\n(  .*\n)+", ALWAYS_ON_GPU, dev, flags=re.M)
+    gpu = re.sub(r"^serving:\n(  .*\n)+", ALWAYS_ON_GPU, dev, flags=re.MULTILINE)
     return {"dev": dev, "prod": (ROOT / "environments/prod.yaml").read_text(), "dev-gpu": gpu}
 
 

@@ -145,7 +145,7 @@ def test_serving_serverless_in_dev_realtime_with_autoscaling_elsewhere(stacks):
     assert policy["predefined_metric_specification"]["predefined_metric_type"] == \
         "SageMakerVariantInvocationsPerInstance"
     prod_config = one(stacks["prod"], "aws_sagemaker_endpoint_configuration")
-    assert prod_config["production_variants"][0]["instance_type"] == "ml.g5.xlarge"
+    assert prod_config["production_variants"][0]["instance_type"] == "ml.g4dn.xlarge"
     assert one(stacks["prod"], "aws_sagemaker_model")["vpc_config"]["subnets"]
 
 

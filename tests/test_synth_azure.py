@@ -28,8 +28,6 @@ def az_dev(tmp_path_factory) -> dict:
 def az_prod(tmp_path_factory) -> dict:
     text = swap_to_azure((ROOT / "environments/prod.yaml").read_text(), "eu-west-1",
                          "westeurope")
-    text = text.replace("accelerator: A10G", "accelerator: T4").replace(
-        "allowed_accelerators: [A10G, L4, A100, H100]", "allowed_accelerators: [T4, A100, H100]")
     text = text.replace("backend: s3\n  bucket: terraml-tfstate-prod\n  region: westeurope\n"
                         "  use_lockfile: true\n",
                         "backend: azurerm\n  resource_group: rg-tfstate\n"

@@ -3,12 +3,14 @@
 Contract: `load_catalog(paths)` returns a `Catalog` or raises `UserError` naming
 the file, line and column. `Catalog.price(...)` finds the row for a region, falls
 back to a region-less (`*`) row, then (flagged, never silently) to the cloud's
-reference region; `None` when nothing matches.
+reference region, then to the first region listed with a figure for that SKU; `None` when
+nothing matches.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ CATALOG_DIR = Path(__file__).parent
 HEADER = ["cloud", "service", "sku", "region", "unit", "usd", "price_kind", "source",
           "source_date", "notes"]
 KINDS = {"on_demand", "spot", "serverless", "storage", "request", "other"}
+DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?")
 REFERENCE_REGION = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
 
 
@@ -39,11 +42,15 @@ class Price:
 class Catalog:
     def __init__(self, rows: list[dict[str, str]]) -> None:
         self._index: dict[tuple[str, str, str, str, str], Price] = {}
+        self._any_region: dict[tuple[str, str, str, str], Price] = {}
         for row in rows:
             key = (row["cloud"], row["service"], row["sku"], row["region"], row["price_kind"])
             # first row wins: rows are listed best source first
-            self._index.setdefault(key, Price(float(row["usd"]), row["unit"], row["source"],
-                                              row["source_date"], row["region"]))
+            price = Price(float(row["usd"]), row["unit"], row["source"], row["source_date"],
+                          row["region"])
+            self._index.setdefault(key, price)
+            self._any_region.setdefault(
+                (row["cloud"], row["service"], row["sku"], row["price_kind"]), price)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -56,7 +63,9 @@ class Catalog:
                 return found
         reference = REFERENCE_REGION.get(cloud)
         found = self._index.get((cloud, service, sku, reference, kind))
-        if found and reference != region:
+        if found is None or reference == region:
+            found = self._any_region.get((cloud, service, sku, kind))
+        if found and found.region != region:
             return Price(found.usd, found.unit, found.source, found.source_date, found.region,
                          fallback=True)
         return None
@@ -89,6 +98,10 @@ def _validate(path: Path) -> list[dict[str, str]]:
             for column in ("cloud", "service", "sku", "region", "unit", "source", "source_date"):
                 if not row[column].strip():
                     raise UserError(f"{path}:{line}: {column}: expected a value, found none")
+            if not DATE.fullmatch(row["source_date"]):
+                raise UserError(f"{path}:{line}: source_date: expected YYYY-MM-DD or YYYY-MM "
+                                f"(the source's date, else the day it was read), "
+                                f"found {row['source_date']!r}")
             rows.append(row)
     return rows
 

@@ -1,5 +1,6 @@
 """Azure ML rates: clusters, compute instances and managed online deployments bill the VM
-size's rate; spot training runs on low-priority cluster nodes."""
+size's rate; spot training runs on low-priority cluster nodes, priced at the low-priority
+rate only (Azure's spot VM rate is another SKU)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,6 @@ def virtual_machine(catalog: Catalog, purpose: str, machine: str, region: str, *
         return [RatePart(f"{machine}, dedicated", price)]
     price = catalog.price("azure", "virtual-machines", f"{machine} (low-priority)", region,
                           "spot")
-    if price is not None:
-        return [RatePart(f"{machine}, low-priority", price)]
-    price = catalog.price("azure", "virtual-machines", machine, region, "spot")
     if price is None:
-        raise NoRate(f"no low-priority or spot price for {machine}")
-    return [RatePart(f"{machine}, low-priority", price,
-                     note="no low-priority figure: spot rate used")]
+        raise NoRate(f"no low-priority price for {machine}")
+    return [RatePart(f"{machine}, low-priority", price)]
