@@ -20,7 +20,8 @@ def _rate(catalog: Catalog, cloud: str, purpose: str, region: str, instance_type
                              accelerator_type=accelerator_type, gpus=accelerator_count)
     except NoRate as missing:
         return None, str(missing)
-    notes = [note for part in parts for note in (part.note, part.price.note) if note]
+    notes = [note for part in parts for note in (part.note, part.stand_in, part.price.note)
+             if note]
     return round(hourly(parts) * machines, 6), "; ".join(dict.fromkeys(notes))
 
 

@@ -67,6 +67,9 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
     stored = project.usage.get("storage_gb_per_bucket")
     if stored is not None:
         found.append(f"storage: {stored:g} GB per bucket, from the environment's data.stored_gb")
+    stand_ins = sorted({(r.address, c.name, c.stand_in) for r in priced for c in r.components
+                        if c.stand_in})
+    found += [f"{address}: {name}: {why}" for address, name, why in stand_ins]
     fallbacks = sorted({(r.address, c.fallback_region) for r in priced for c in r.components
                         if c.fallback_region})
     found += [f"{address}: priced at the {region} rate (no figure for its own region)"

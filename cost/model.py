@@ -18,6 +18,7 @@ class CostComponent:
     source: str = ""
     note: str = ""
     fallback_region: str = ""  # priced at this region's rate: no figure for the resource's own
+    stand_in: str = ""  # why a sibling service's rate of the same machine is used (stated)
 
     @property
     def monthly(self) -> float:

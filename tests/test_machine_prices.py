@@ -12,6 +12,18 @@ from adapters.gcp.machines import CPU_MACHINES, GPU_MACHINES
 from cost.catalog import load_catalog
 from cost.machine_rates import NoRate, machine_rate
 
+# Machines whose figure no citable source gave yet (see the catalog's gaps in README): the
+# engine lists them as unpriced with the reason below. The test fails when one of them gains a
+# price (remove it here) or when any other machine loses one.
+KNOWN_GAPS = {
+    ("aws", "ml.g6.xlarge"): "no sagemaker-",  # no SageMaker figure for ml.g6.xlarge
+    ("aws", "ml.m5.4xlarge"): "no sagemaker-",
+    ("aws", "ml.m5.large", "serving"): "no sagemaker-realtime-inference",
+    ("azure", "Standard_NC64as_T4_v3", "spot"): "no low-priority price",
+    ("azure", "Standard_NC48ads_A100_v4", "spot"): "no low-priority price",
+    ("azure", "Standard_NC96ads_A100_v4", "spot"): "no low-priority price",
+    ("azure", "Standard_ND96isr_H100_v5", "spot"): "no low-priority price",
+}
 REGIONS = {"aws": ["us-east-1", "eu-west-1"], "gcp": ["us-central1", "europe-west4"],
            "azure": ["eastus", "westeurope"]}
 
@@ -46,12 +58,17 @@ def catalog():
                          ids=[f"{c[0]}-{c[1]}-{c[4]}-{c[5]}{'-spot' if c[6] else ''}"
                               for c in CASES])
 def test_machine_has_a_price(catalog, cloud, machine, kind, gpus, region, purpose, spot):
+    gap = KNOWN_GAPS.get((cloud, machine)) or KNOWN_GAPS.get((cloud, machine, purpose)) or \
+        (KNOWN_GAPS.get((cloud, machine, "spot")) if spot else None)
     try:
         parts = machine_rate(catalog, cloud, purpose, machine, region, spot=spot,
                              accelerator_type=kind, gpus=gpus)
     except NoRate as missing:
+        if gap and gap in str(missing):
+            return  # a known, stated gap: the report lists it as unpriced with this reason
         pytest.fail(f"{cloud} {machine} {purpose}{' spot' if spot else ''} in {region}: "
                     f"{missing}")
+    assert not gap, f"{cloud} {machine} is priced now: remove it from KNOWN_GAPS"
     assert parts and all(part.price.usd > 0 for part in parts)
     for part in parts:  # a figure from another region is always stated
         assert part.price.region in (region, "*") or part.price.fallback

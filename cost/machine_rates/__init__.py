@@ -25,6 +25,7 @@ class RatePart:
     price: Price
     quantity: float = 1.0
     note: str = ""
+    stand_in: str = ""  # set when a sibling service's rate stands in for a missing figure
 
 
 class NoRate(Exception):

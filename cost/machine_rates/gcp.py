@@ -13,7 +13,8 @@ VERTEX = {"training": "vertex-ai-training", "serving": "vertex-ai-prediction"}
 ENGINE_GPU_SKU = {"NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)"}
 # A2, A3 and G2 Compute Engine machine rates include their GPUs.
 ENGINE_BUNDLES_GPUS = ("a2-", "a3-", "g2-")
-FLOOR = "no Vertex AI figure: Compute Engine rate of the same machine used as a floor"
+FLOOR = ("stand-in: no Vertex AI figure in the catalog; the Compute Engine rate of the same "
+         "machine is a floor (Vertex AI bills its own, higher SKUs)")
 
 
 @rate_for("gcp")
@@ -42,11 +43,11 @@ def _compute_engine(catalog: Catalog, machine: str, region: str, kind: str, labe
     price = catalog.price("gcp", "compute-engine", machine, region, kind)
     if price is None:
         raise NoRate(f"no Vertex AI or Compute Engine {kind} price for {machine}")
-    parts = [RatePart(label, price, note=note)]
+    parts = [RatePart(label, price, stand_in=note)]
     if accelerator_type and gpus and not machine.startswith(ENGINE_BUNDLES_GPUS):
         sku = ENGINE_GPU_SKU.get(accelerator_type, accelerator_type)
         gpu = catalog.price("gcp", "compute-engine-gpu", sku, region, kind)
         if gpu is None:
             raise NoRate(f"no Compute Engine {kind} price for {accelerator_type}")
-        parts.append(RatePart(f"{accelerator_type} x{gpus}", gpu, gpus, note))
+        parts.append(RatePart(f"{accelerator_type} x{gpus}", gpu, gpus, stand_in=note))
     return parts

@@ -133,10 +133,12 @@ def unpriced(resource: Resource, reason: str) -> ResourceCost:
 
 
 def component(name: str, unit: str, quantity: float | None, price: Price,
-              note: str = "") -> CostComponent:
-    notes = "; ".join(n for n in (note, price.note) if n)
+              note: str = "", stand_in: str = "") -> CostComponent:
+    """A bill line at `price`; `stand_in` says why a sibling service's rate of the same machine
+    stands in for a figure the catalog lacks (reported as an assumption)."""
+    notes = "; ".join(n for n in (note, stand_in, price.note) if n)
     return CostComponent(name, unit, quantity, price.usd, f"{price.source} ({price.source_date})",
-                         notes, price.region if price.fallback else "")
+                         notes, price.region if price.fallback else "", stand_in)
 
 
 def load_all() -> None:

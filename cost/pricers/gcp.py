@@ -1,86 +1,241 @@
-"""GCP pricers. Vertex AI prediction rates are not in the catalog: endpoint replicas are
-priced at the Compute Engine rate of the same machine (+ GPUs), stated as a floor."""
+"""GCP pricers: one function per Terraform type, each pricing the billable dimensions of its
+type from cost/catalog/gcp.csv. A dimension without a catalog row makes the resource
+unpriced with a reason naming it; it is never priced with another SKU's figure. Machines
+(Vertex AI, Compute Engine) are priced in cost/machine_rates/gcp.py."""
 
 from __future__ import annotations
 
+import re
+
 from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, ResourceCost
-from cost.pricers import PricingContext, component, free, pricer, unpriced
+from cost.pricers import (
+    PricingContext,
+    block,
+    blocks,
+    component,
+    free,
+    literal_text,
+    pricer,
+    unpriced,
+)
 
-free("google_project_service", "google_compute_network", "google_compute_subnetwork",
-     "google_compute_router", "google_service_account", "google_project_iam_member",
-     "google_storage_bucket_iam_member", "google_kms_key_ring", "google_kms_crypto_key_iam_member",
-     "google_artifact_registry_repository_iam_member", "google_bigquery_dataset",
-     "google_monitoring_notification_channel", "google_billing_budget",
-     "google_compute_firewall")
-
-def gpus_billed_separately(machine: str) -> bool:
-    """A2, A3 and G2 machine rates include their GPUs; other machines bill GPUs apart."""
-    return not machine.startswith(("a2-", "a3-", "g2-"))
+free("google_project_service", "google_compute_network", "google_compute_router",
+     "google_service_account", "google_project_iam_member", "google_storage_bucket_iam_member",
+     "google_kms_key_ring", "google_kms_crypto_key_iam_member",
+     "google_artifact_registry_repository_iam_member", "google_monitoring_notification_channel",
+     "google_billing_budget", "google_compute_firewall", "google_service_networking_connection")
 
 
-GPU_SKU = {"NVIDIA_TESLA_T4": "NVIDIA_TESLA_T4", "NVIDIA_L4": "NVIDIA_L4",
-           "NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)", "NVIDIA_H100_80GB": "NVIDIA_H100_80GB"}
+MULTI_REGIONS = {"us", "eu", "asia"}
+DUAL_REGIONS = {"nam4", "eur4", "eur5", "eur7", "eur8", "asia1"}
+STORAGE_CLASSES = {"STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE", "MULTI_REGIONAL", "REGIONAL"}
 
+
+def _usage_note(quantity: object, key: str, note: str = "") -> str:
+    return note if quantity is not None else f"usage-based: set {key}"
+
+
+def _location_type(resource: Resource, location: str) -> str:
+    if block(resource.values, "custom_placement_config") or location in DUAL_REGIONS:
+        return "dual-region"
+    return "multi-region" if location in MULTI_REGIONS else "region"
 
 
 @pricer("google_storage_bucket")
 def storage_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    price = ctx.price(resource, "cloud-storage", "Standard storage (regional)", "storage")
-    if price is None:
-        return unpriced(resource, f"no Cloud Storage price for {ctx.region(resource)}")
+    """Storage (GB-month) by storage class x location type, plus class A / class B operations
+    (per 10k) where the catalog has them; no row for the class/location: unpriced."""
+    storage_class = literal_text(resource.values.get("storage_class"), "STANDARD").upper()
+    if storage_class not in STORAGE_CLASSES:
+        return unpriced(resource, f"storage_class {storage_class or 'expression'} is not known")
+    location = ctx.region(resource)
+    if not location:
+        return unpriced(resource, "bucket location is an expression")
+    kind = _location_type(resource, location)
+    price = ctx.price(resource, "cloud-storage", f"{storage_class} storage ({kind})", "storage")
+    if price is None or (price.fallback and kind != "region"):
+        return unpriced(resource, f"no Cloud Storage price for {storage_class} in {kind} "
+                                  f"{location}")
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("storage_gb_per_bucket"))
-    return ResourceCost(resource.address, resource.type, [component(
-        "Standard storage", "GB", gb, price, "" if gb is not None else "usage-based: set storage_gb")])
+    cost = ResourceCost(resource.address, resource.type, [component(
+        f"Storage ({storage_class.lower()}, {kind})", "GB", gb, price,
+        _usage_note(gb, "storage_gb"))])
+    for op, key in (("A", "monthly_class_a_operations"), ("B", "monthly_class_b_operations")):
+        count = ctx.usage(resource, key)
+        op_price = ctx.price(resource, "cloud-storage",
+                             f"class {op} operations ({storage_class}, {kind})", "request")
+        if op_price is None or op_price.fallback:
+            if count:
+                return unpriced(resource, f"no class {op} operations price for {storage_class} "
+                                          f"in {kind} {location}")
+            continue
+        cost.components.append(component(
+            f"Class {op} operations", "10k operations", None if count is None else count / 10_000,
+            op_price, _usage_note(count, key)))
+    return cost
+
+
+def _attribute(values: dict, key: str, default: str) -> str:
+    """An upper-cased literal attribute: `default` when unset, "" when an expression."""
+    value = values.get(key)
+    return default if value in (None, "") else literal_text(value).upper()
+
+
+ASYMMETRIC_HIGH = re.compile(r"RSA_[A-Z_]*(3072|4096)|^EC_")
+
+
+def _rotation_days(value: object) -> float | None:
+    text = literal_text(value)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)s", text)
+    return float(match.group(1)) / 86_400 if match else None
 
 
 @pricer("google_kms_crypto_key")
 def kms_crypto_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    template = resource.values.get("version_template") or [{}]
-    template = template[0] if isinstance(template, list) and template else template or {}
-    hsm = template.get("protection_level") == "HSM"
-    sku = "active key version (HSM, AES-256/RSA-2048)" if hsm else \
-        "active key version (SOFTWARE protection)"
-    versions = ctx.usage(resource, "key_versions", 1)
-    return ResourceCost(resource.address, resource.type, [component(
-        f"Active key versions ({'HSM' if hsm else 'software'})", "months", versions,
-        ctx.price(resource, "cloud-kms", sku, "other"),
-        "rotation adds a version each period; set key_versions for the count kept active")])
+    """Active key versions by protection level (SOFTWARE, HSM symmetric/RSA-2048 vs HSM
+    RSA-3072/4096/EC, EXTERNAL) and cryptographic operations (per 10k, usage)."""
+    template = block(resource.values, "version_template")
+    level = _attribute(template, "protection_level", "SOFTWARE")
+    algorithm = _attribute(template, "algorithm", "GOOGLE_SYMMETRIC_ENCRYPTION")
+    if level == "SOFTWARE":
+        version_sku, ops_sku = "active key version (SOFTWARE protection)", \
+            "cryptographic operations (SOFTWARE; HSM AES/RSA-2048)"
+    elif level == "HSM":
+        if not algorithm:
+            return unpriced(resource, "HSM key algorithm is an expression")
+        if ASYMMETRIC_HIGH.search(algorithm):
+            version_sku, ops_sku = "active key version (HSM, RSA-3072/4096/EC, first 2,000)", \
+                "cryptographic operations (HSM RSA-3072/4096/EC)"
+        else:
+            version_sku, ops_sku = "active key version (HSM, AES-256/RSA-2048)", \
+                "cryptographic operations (SOFTWARE; HSM AES/RSA-2048)"
+    elif level == "EXTERNAL":
+        version_sku, ops_sku = "active key version (EXTERNAL)", "cryptographic operations (EXTERNAL)"
+    else:
+        return unpriced(resource, f"no Cloud KMS price for protection level {level or 'expression'}")
+    version_price = ctx.price(resource, "cloud-kms", version_sku, "other")
+    ops_price = ctx.price(resource, "cloud-kms", ops_sku, "request")
+    if version_price is None or ops_price is None:
+        missing = "key version" if version_price is None else "cryptographic operation"
+        return unpriced(resource, f"no Cloud KMS {missing} price for {level} keys")
+    days = _rotation_days(resource.values.get("rotation_period"))
+    versions = 1 if not days else 1 + int(365 // days)
+    note = ("rotation_period adds a version each period and versions accumulate unless "
+            f"destroyed: {versions} versions = 1 + versions created in the first 365 days; "
+            "set key_versions to override") if days else "one version (no rotation_period)"
+    override = ctx.usage(resource, "key_versions")
+    if override is not None:
+        versions, note = override, "key_versions from usage"
+    ops = ctx.usage(resource, "monthly_key_operations")
+    return ResourceCost(resource.address, resource.type, [
+        component(f"Active key versions ({level.lower()})", "months", versions, version_price,
+                  note),
+        component("Cryptographic operations", "10k operations",
+                  None if ops is None else ops / 10_000, ops_price,
+                  _usage_note(ops, "monthly_key_operations")),
+    ])
 
 
 @pricer("google_artifact_registry_repository")
 def artifact_registry(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Stored GB over the 0.5 GB free tier; a remote repository's cache is stored and billed
+    alike; a virtual repository stores nothing (free)."""
+    mode = literal_text(resource.values.get("mode"), "STANDARD_REPOSITORY").upper()
+    if mode == "VIRTUAL_REPOSITORY":
+        return ResourceCost(resource.address, resource.type, free=True)
     price = ctx.price(resource, "artifact-registry", "storage (over 0.5 GB free)", "storage")
+    if price is None:
+        return unpriced(resource, "no Artifact Registry storage price")
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("registry_gb_per_repository"))
+    billable = None if gb is None else max(gb - 0.5, 0)
+    label = "Cached image storage (remote)" if mode == "REMOTE_REPOSITORY" else "Image storage"
     return ResourceCost(resource.address, resource.type, [component(
-        "Image storage", "GB", gb, price,
-        "first 0.5 GB free" if gb is not None else "usage-based: set storage_gb")])
+        label, "GB", billable, price,
+        _usage_note(gb, "storage_gb", "first 0.5 GB free (per billing account, applied here)"))])
 
 
 @pricer("google_compute_router_nat")
 def router_nat(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Gateway: per assigned VM-hour, capped at 32 VMs; data processed per GB (usage)."""
     vms = ctx.usage(resource, "assigned_vms")
     gb = ctx.usage(resource, "monthly_data_processed_gb")
     per_vm = ctx.price(resource, "cloud-nat", "assigned VM (first 32 VMs)")
-    if per_vm is None:  # catalog lists the per-VM rate under vm_hour for us-central1 only
-        per_vm = ctx.catalog.price("gcp", "cloud-nat", "assigned VM (first 32 VMs)",
-                                   "us-central1", "on_demand")
     data = ctx.price(resource, "cloud-nat", "data processed", "other")
+    if per_vm is None or data is None:
+        return unpriced(resource, f"no Cloud NAT price for {ctx.region(resource)}")
     return ResourceCost(resource.address, resource.type, [
         component("NAT gateway (per assigned VM, max 32)", "VM-hours",
                   None if vms is None else min(vms, 32) * HOURS_PER_MONTH, per_vm,
-                  "" if vms is not None else "usage-based: set assigned_vms"),
-        component("Data processed", "GB", gb, data,
-                  "" if gb is not None else "usage-based: set monthly_data_processed_gb"),
+                  _usage_note(vms, "assigned_vms")),
+        component("Data processed", "GB", gb, data, _usage_note(gb, "monthly_data_processed_gb")),
     ])
+
+
+@pricer("google_compute_address", "google_compute_global_address")
+def compute_address(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """External static IPv4: hourly, unused (reserved) rate unless usage `in_use_by` says
+    `standard` or `spot`. Internal addresses and private-service ranges are free."""
+    address_type = literal_text(resource.values.get("address_type"), "EXTERNAL").upper()
+    purpose = literal_text(resource.values.get("purpose")).upper()
+    if address_type == "INTERNAL" or purpose in ("VPC_PEERING", "PRIVATE_SERVICE_CONNECT"):
+        return ResourceCost(resource.address, resource.type, free=True)
+    if literal_text(resource.values.get("ip_version")).upper() == "IPV6":
+        return unpriced(resource, "no price for a static external IPv6 address")
+    in_use = str(ctx.usage(resource, "in_use_by", "")).lower()
+    sku = {"standard": "static external IPv4 (in use, standard VM)",
+           "spot": "static external IPv4 (in use, spot/preemptible VM)"}.get(
+        in_use, "static external IPv4 (unused)")
+    price = ctx.price(resource, "compute-engine", sku)
+    if price is None:
+        return unpriced(resource, f"no {sku} price")
+    note = "" if in_use in ("standard", "spot") else \
+        "priced as reserved but unattached; set in_use_by: standard|spot"
+    return ResourceCost(resource.address, resource.type, [component(
+        "Static external IP address", "hours", HOURS_PER_MONTH, price, note)])
+
+
+@pricer("google_compute_subnetwork")
+def subnetwork(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """A subnet is free; with `log_config` it generates VPC Flow Logs, which are billed
+    (no catalog figure yet: unpriced rather than $0)."""
+    if block(resource.values, "log_config"):
+        return unpriced(resource, "VPC Flow Logs (log_config) have no catalog price")
+    return ResourceCost(resource.address, resource.type, free=True)
+
+
+@pricer("google_bigquery_dataset")
+def bigquery_dataset(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Storage by billing model (logical/physical) x active/long-term GB, and on-demand
+    queries per TB (usage: storage_gb, long_term_storage_gb, monthly_queries_tb)."""
+    model = literal_text(resource.values.get("storage_billing_model"), "LOGICAL").upper() \
+        or "LOGICAL"
+    if model not in ("LOGICAL", "PHYSICAL"):
+        return unpriced(resource, f"storage_billing_model {model} is not known")
+    cost = ResourceCost(resource.address, resource.type)
+    for tier, key in (("active", "storage_gb"), ("long-term", "long_term_storage_gb")):
+        price = ctx.price(resource, "bigquery", f"{tier} {model.lower()} storage", "storage")
+        if price is None:
+            return unpriced(resource, f"no BigQuery {tier} {model.lower()} storage price for "
+                                      f"{ctx.region(resource)}")
+        gb = ctx.usage(resource, key)
+        cost.components.append(component(f"Storage ({tier}, {model.lower()})", "GB", gb, price,
+                                         _usage_note(gb, key)))
+    queries = ctx.price(resource, "bigquery", "on-demand queries", "request")
+    if queries is None:
+        return unpriced(resource, f"no BigQuery query price for {ctx.region(resource)}")
+    tb = ctx.usage(resource, "monthly_queries_tb")
+    cost.components.append(component("Queries (on-demand)", "TB", tb, queries,
+                                     _usage_note(tb, "monthly_queries_tb")))
+    return cost
 
 
 @pricer("google_monitoring_alert_policy")
 def alert_policy(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    conditions = max(len(resource.values.get("conditions") or []), 1)
+    """Alerting: per condition per month (each `conditions` block)."""
+    conditions = max(len(blocks(resource.values, "conditions")), 1)
     price = ctx.price(resource, "cloud-monitoring", "alerting policy condition", "other")
+    if price is None:
+        return unpriced(resource, "no alerting condition price")
     return ResourceCost(resource.address, resource.type, [component(
         "Alerting policy conditions", "condition-months", conditions, price)])
-
-
-free("google_compute_global_address", "google_service_networking_connection")

@@ -30,7 +30,7 @@ ONLINE_ENDPOINT = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 
 def _replicas(resource: Resource, ctx: PricingContext, work: Workload | None, machine: str,
               accelerator_type: str | None, gpus: int, minimum: int, maximum: int,
-              requests: float | None, duration_ms: float) -> ResourceCost:
+              requests: float | None, duration_ms: float, variant: str = "") -> ResourceCost:
     """Always-on replicas x hours at the machine's serving rate; a deployment that scales to
     zero is billed for the time replicas serve requests (requests x average duration)."""
     cost = ResourceCost(resource.address, resource.type)
@@ -58,12 +58,13 @@ def _replicas(resource: Resource, ctx: PricingContext, work: Workload | None, ma
                 f"{duration_ms:g} ms; set monthly_hours for the hours a replica stays deployed")
     else:
         quantity, what, note = None, "scales to zero", "usage-based: set monthly_hours"
+    prefix = f"{variant}, " if variant else ""
     for index, part in enumerate(parts):
-        name = f"Replicas ({part.label}, {what})" if index == 0 else \
-            f"Replica GPUs ({part.label}, {what})"
+        name = f"Replicas ({prefix}{part.label}, {what})" if index == 0 else \
+            f"Replica GPUs ({prefix}{part.label}, {what})"
         cost.components.append(component(
             name, "hours", None if quantity is None else quantity * part.quantity, part.price,
-            "; ".join(n for n in (note, part.note) if n)))
+            "; ".join(n for n in (note, part.note) if n), part.stand_in))
     return cost
 
 
@@ -147,7 +148,7 @@ def sagemaker_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
         bounds = scaling_bounds(ctx.project, resource, label)
         count = bounds[0] if bounds else literal_int(variant.get("initial_instance_count"), 1)
         variant_cost = _replicas(resource, ctx, work, instance, None, 0, count,
-                                 bounds[1] if bounds else count, None, 100)
+                                 bounds[1] if bounds else count, None, 100, variant=label)
         if variant_cost.unpriced_reason:
             return variant_cost
         cost.components += variant_cost.components

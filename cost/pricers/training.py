@@ -29,7 +29,7 @@ def price_training(work: Workload, ctx: PricingContext) -> ResourceCost:
     for index, part in enumerate(parts):
         name = f"Training ({part.label})" if index == 0 else f"Training GPUs ({part.label})"
         cost.components.append(component(name, "hours", hours * part.quantity, part.price,
-                                         part.note))
+                                         part.note, part.stand_in))
     return cost
 
 
