@@ -127,6 +127,18 @@ def literal_text(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) and "${" not in value else default
 
 
+def attribute(values: dict[str, Any], key: str, default: str) -> str:
+    """A literal string attribute: `default` when absent or null, "" for an expression."""
+    value = values.get(key)
+    return default if value is None else literal_text(value, "")
+
+
+def usage_note(quantity: Any, key: str, note: str = "") -> str:
+    """`note`, plus "usage-based: set <key>" when the quantity is unknown."""
+    hint = "" if quantity is not None else f"usage-based: set {key}"
+    return "; ".join(n for n in (note, hint) if n)
+
+
 def unpriced(resource: Resource, reason: str) -> ResourceCost:
     """A known type the catalog cannot price: listed with its reason, never a silent $0."""
     return ResourceCost(resource.address, resource.type, unpriced_reason=reason)

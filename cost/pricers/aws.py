@@ -16,6 +16,7 @@ from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, CostComponent, ResourceCost
 from cost.pricers import (
     PricingContext,
+    attribute,
     block,
     blocks,
     component,
@@ -25,6 +26,7 @@ from cost.pricers import (
     literal_text,
     pricer,
     unpriced,
+    usage_note,
 )
 
 free(
@@ -40,9 +42,6 @@ free(
     "aws_cloudwatch_event_rule",
 )
 
-USAGE_NOTE = "usage-based: set {}"
-
-
 class MissingRow(Exception):
     """A billable dimension with a known quantity has no catalog row."""
 
@@ -57,18 +56,8 @@ def _need(ctx: PricingContext, resource: Resource, service: str, sku: str,
 
 def _usage_component(name: str, unit: str, quantity: float | None, price: Price, key: str,
                      note: str = "") -> CostComponent:
-    hint = "" if quantity is not None else USAGE_NOTE.format(key)
-    return component(name, unit, quantity, price, "; ".join(n for n in (note, hint) if n))
+    return component(name, unit, quantity, price, usage_note(quantity, key, note))
 
-
-def _number(value: Any) -> float | None:
-    return literal_number(value)
-
-
-def _attr(values: dict[str, Any], key: str, default: str) -> str:
-    """A literal string attribute; `default` when absent or null, "" for an expression."""
-    value = values.get(key)
-    return default if value is None else literal_text(value, "")
 
 
 @pricer("aws_sagemaker_notebook_instance")
@@ -91,7 +80,7 @@ def batch(resource: Resource, ctx: PricingContext) -> ResourceCost:
     if isinstance(resource.values.get("compute_resources"), str):
         return unpriced(resource, "compute_resources is an expression")
     resources = block(resource.values, "compute_resources")
-    kind = _attr(resources, "type", "EC2")
+    kind = attribute(resources, "type", "EC2")
     if not kind:
         return unpriced(resource, "compute_resources.type is an expression")
     if kind in ("FARGATE", "FARGATE_SPOT"):
@@ -253,7 +242,7 @@ def kms_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
     default: steady state of two, or usage `rotations`), requests by key spec (usage
     `monthly_requests`, `monthly_generate_data_key_pair_requests`)."""
     values = resource.values
-    spec = _attr(values, "customer_master_key_spec", "SYMMETRIC_DEFAULT")
+    spec = attribute(values, "customer_master_key_spec", "SYMMETRIC_DEFAULT")
     notes = []
     if values.get("custom_key_store_id"):
         notes.append("custom key store: its CloudHSM cluster or external key manager is "
@@ -352,7 +341,7 @@ def vpc_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Gateway endpoints are free. Interface endpoints: hours per AZ (subnet) and tiered
     data processed; Gateway Load Balancer endpoints: hours per AZ and data processed
     (usage `monthly_data_processed_gb`)."""
-    kind = _attr(resource.values, "vpc_endpoint_type", "Gateway")
+    kind = attribute(resource.values, "vpc_endpoint_type", "Gateway")
     if not kind:
         return unpriced(resource, "vpc_endpoint_type is an expression")
     if kind == "Gateway":
@@ -397,7 +386,7 @@ def vpc_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
 
 def _metric_resolution(metric: dict[str, Any]) -> bool:
     """True for a high-resolution metric (period below 60 seconds)."""
-    period = _number(metric.get("period"))
+    period = literal_number(metric.get("period"))
     return period is not None and period < 60
 
 
@@ -460,7 +449,7 @@ def log_group(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Ingestion by log class (usage `monthly_data_ingested_gb`), storage (`storage_gb`) and
     Logs Insights scans (`monthly_data_scanned_gb`). Vended logs (flow logs) are priced on
     the aws_flow_log: leave their ingestion out here."""
-    kind = _attr(resource.values, "log_group_class", "STANDARD")
+    kind = attribute(resource.values, "log_group_class", "STANDARD")
     if kind not in ("STANDARD", "INFREQUENT_ACCESS"):
         return unpriced(resource, f"log_group_class {kind or 'expression'} has no catalog rows")
     label = "Standard" if kind == "STANDARD" else "Infrequent Access"
@@ -495,7 +484,7 @@ VENDED_FIRST_TIER_GB = 10_240
 def flow_log(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Vended-log delivery of flow logs to CloudWatch Logs (first 10 TB tier) or S3 (usage
     `monthly_data_ingested_gb`); storage is priced on the destination log group or bucket."""
-    target = _attr(resource.values, "log_destination_type", "cloud-watch-logs")
+    target = attribute(resource.values, "log_destination_type", "cloud-watch-logs")
     skus = {"cloud-watch-logs": ("CloudWatch Logs",
                                  "vended log delivery to CloudWatch Logs (first 10 TB)"),
             "s3": ("S3", "vended log delivery to S3")}
@@ -517,7 +506,7 @@ def flow_log(resource: Resource, ctx: PricingContext) -> ResourceCost:
 def _sns_requests(ctx: PricingContext, resource: Resource) -> tuple[float | None, float]:
     """Monthly requests and 64 KB chunks per request (usage `request_size_kb`)."""
     requests = ctx.usage(resource, "monthly_requests")
-    size = _number(ctx.usage(resource, "request_size_kb", 64)) or 64
+    size = literal_number(ctx.usage(resource, "request_size_kb", 64)) or 64
     return requests, max(math.ceil(size / 64), 1)
 
 
@@ -529,7 +518,7 @@ def sns_topic(resource: Resource, ctx: PricingContext) -> ResourceCost:
     requests, chunks = _sns_requests(ctx, resource)
     try:
         if resource.values.get("fifo_topic") is True:
-            size = _number(ctx.usage(resource, "request_size_kb"))
+            size = literal_number(ctx.usage(resource, "request_size_kb"))
             payload = None if requests is None or size is None else requests * size / 1e6
             return ResourceCost(resource.address, resource.type, [
                 _usage_component("FIFO publish requests", "1M requests",

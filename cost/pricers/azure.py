@@ -22,6 +22,7 @@ from cost.pricers import (
     literal_text,
     pricer,
     unpriced,
+    usage_note,
 )
 
 free("azurerm_resource_group", "azurerm_machine_learning_workspace",
@@ -33,10 +34,6 @@ free("azurerm_resource_group", "azurerm_machine_learning_workspace",
      "azurerm_storage_management_policy", "azurerm_monitor_diagnostic_setting")
 
 DAYS_PER_MONTH = 30  # registry and commitment-tier days, as Infracost counts them
-
-
-def _usage_note(key: str, quantity: Any) -> str:
-    return "" if quantity is not None else f"usage-based: set {key}"
 
 
 def _join(*notes: str) -> str:
@@ -84,7 +81,7 @@ def compute_cluster(resource: Resource, ctx: PricingContext) -> ResourceCost:
                                      HOURS_PER_MONTH * minimum, price, note))
     burst = ctx.usage(resource, "monthly_node_hours")
     cost.components.append(component(f"Job node-hours ({size}, {label})", "hours", burst, price,
-                                     _usage_note("monthly_node_hours", burst)))
+                                     usage_note(burst, "monthly_node_hours")))
     return cost
 
 
@@ -165,7 +162,7 @@ def storage_account(resource: Resource, ctx: PricingContext) -> ResourceCost:
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("storage_gb_per_bucket"))
     cost = ResourceCost(resource.address, resource.type)
     cost.components.append(component(f"Capacity ({sku}, {kind})", "GB", gb, price,
-                                     _usage_note("storage_gb", gb)))
+                                     usage_note(gb, "storage_gb")))
     for name, key in OPERATIONS:
         rate = ctx.price(resource, service, f"{sku} {name}", "request")
         count = ctx.usage(resource, key)
@@ -175,7 +172,7 @@ def storage_account(resource: Resource, ctx: PricingContext) -> ResourceCost:
                                           f"{label} in {ctx.region(resource)}")
             continue
         cost.components.append(component(name.capitalize(), "10k operations",
-                                         _per(count, 10_000), rate, _usage_note(key, count)))
+                                         _per(count, 10_000), rate, usage_note(count, key)))
     return cost
 
 
@@ -251,7 +248,7 @@ def key_vault(resource: Resource, ctx: PricingContext) -> ResourceCost:
         return unpriced(resource, f"no Key Vault operations price in {ctx.region(resource)}")
     operations = ctx.usage(resource, "monthly_operations",
                            ctx.usage(resource, "monthly_secrets_operations"))
-    note = _usage_note("monthly_operations", operations)
+    note = usage_note(operations, "monthly_operations")
     if sku == "?":
         note = _join(note, "sku_name not literal: standard and premium operations cost the "
                            "same")
@@ -280,8 +277,8 @@ def key_vault_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
             return unpriced(resource, f"no {sku} price in {ctx.region(resource)}")
         cost.components.append(component(f"Software-protected key operations ({key_type})",
                                          "10k operations", _per(operations, 10_000), price,
-                                         _usage_note("monthly_protected_keys_operations",
-                                                     operations)))
+                                         usage_note(operations,
+                                                    "monthly_protected_keys_operations")))
         return cost
     keys = ctx.usage(resource, "hsm_protected_keys", 1)
     if key_type == "RSA-HSM" and size == 2048:
@@ -299,8 +296,8 @@ def key_vault_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
         " )", ")"), "key-months", keys, price, "each key version is billed as a key"))
     cost.components.append(component("HSM-protected key operations", "10k operations",
                                      _per(operations, 10_000), rate,
-                                     _usage_note("monthly_protected_keys_operations",
-                                                 operations)))
+                                     usage_note(operations,
+                                                "monthly_protected_keys_operations")))
     return cost
 
 
@@ -389,7 +386,7 @@ def action_group(resource: Resource, ctx: PricingContext) -> ResourceCost:
         quantity = None if per_receiver is None else per_receiver * receivers
         cost.components.append(component(
             f"{sku.capitalize()}s ({receivers} receiver{'s' if receivers > 1 else ''})", unit,
-            quantity, price, _join(_usage_note(usage_key, per_receiver),
+            quantity, price, _join(usage_note(per_receiver, usage_key),
                                    "per receiver; free allowance not modeled")))
     return cost
 
@@ -419,7 +416,7 @@ def log_analytics(resource: Resource, ctx: PricingContext) -> ResourceCost:
                        ctx.usage(resource, "monthly_ingested_gb"))
         cost.components.append(component(
             "Data ingestion (PerGB2018)", "GB", gb, price,
-            _join(_usage_note("monthly_log_data_ingestion_gb", gb),
+            _join(usage_note(gb, "monthly_log_data_ingestion_gb"),
                   "first 5 GB per billing account per month free: not modeled")))
     elif sku == "CapacityReservation":
         raw = values.get("reservation_capacity_in_gb_per_day",
@@ -445,7 +442,7 @@ def log_analytics(resource: Resource, ctx: PricingContext) -> ResourceCost:
         gb = ctx.usage(resource, "monthly_additional_log_data_retention_gb")
         cost.components.append(component(
             f"Data retention ({retention} days, 31 free)", "GB-months", gb, rate,
-            _usage_note("monthly_additional_log_data_retention_gb", gb)))
+            usage_note(gb, "monthly_additional_log_data_retention_gb")))
     exported = ctx.usage(resource, "monthly_log_data_export_gb")
     if exported is not None:
         rate = ctx.price(resource, "log-analytics", "data export", "other")
@@ -473,7 +470,7 @@ def application_insights(resource: Resource, ctx: PricingContext) -> ResourceCos
                                   f"{ctx.region(resource)}")
     gb = ctx.usage(resource, "monthly_data_ingested_gb", ctx.usage(resource, "monthly_ingested_gb"))
     cost = ResourceCost(resource.address, resource.type, [component(
-        "Data ingestion (classic)", "GB", gb, price, _usage_note("monthly_data_ingested_gb", gb))])
+        "Data ingestion (classic)", "GB", gb, price, usage_note(gb, "monthly_data_ingested_gb"))])
     retention = literal_int(resource.values.get("retention_in_days"), 90)
     if retention > 90:
         rate = ctx.price(resource, "application-insights", "data retention beyond 90 days",
@@ -501,7 +498,7 @@ def nat_gateway(resource: Resource, ctx: PricingContext) -> ResourceCost:
     gb = ctx.usage(resource, "monthly_data_processed_gb")
     return ResourceCost(resource.address, resource.type, [
         component("NAT gateway", "hours", HOURS_PER_MONTH, hourly),
-        component("Data processed", "GB", gb, data, _usage_note("monthly_data_processed_gb", gb)),
+        component("Data processed", "GB", gb, data, usage_note(gb, "monthly_data_processed_gb")),
     ])
 
 

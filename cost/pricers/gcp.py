@@ -18,6 +18,7 @@ from cost.pricers import (
     literal_text,
     pricer,
     unpriced,
+    usage_note,
 )
 
 free("google_project_service", "google_compute_network", "google_compute_router",
@@ -30,10 +31,6 @@ free("google_project_service", "google_compute_network", "google_compute_router"
 MULTI_REGIONS = {"us", "eu", "asia"}
 DUAL_REGIONS = {"nam4", "eur4", "eur5", "eur7", "eur8", "asia1"}
 STORAGE_CLASSES = {"STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE", "MULTI_REGIONAL", "REGIONAL"}
-
-
-def _usage_note(quantity: object, key: str, note: str = "") -> str:
-    return note if quantity is not None else f"usage-based: set {key}"
 
 
 def _location_type(resource: Resource, location: str) -> str:
@@ -60,7 +57,7 @@ def storage_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("storage_gb_per_bucket"))
     cost = ResourceCost(resource.address, resource.type, [component(
         f"Storage ({storage_class.lower()}, {kind})", "GB", gb, price,
-        _usage_note(gb, "storage_gb"))])
+        usage_note(gb, "storage_gb"))])
     for op, key in (("A", "monthly_class_a_operations"), ("B", "monthly_class_b_operations")):
         count = ctx.usage(resource, key)
         op_price = ctx.price(resource, "cloud-storage",
@@ -72,7 +69,7 @@ def storage_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
             continue
         cost.components.append(component(
             f"Class {op} operations", "10k operations", None if count is None else count / 10_000,
-            op_price, _usage_note(count, key)))
+            op_price, usage_note(count, key)))
     return cost
 
 
@@ -133,7 +130,7 @@ def kms_crypto_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
                   note),
         component("Cryptographic operations", "10k operations",
                   None if ops is None else ops / 10_000, ops_price,
-                  _usage_note(ops, "monthly_key_operations")),
+                  usage_note(ops, "monthly_key_operations")),
     ])
 
 
@@ -152,7 +149,7 @@ def artifact_registry(resource: Resource, ctx: PricingContext) -> ResourceCost:
     label = "Cached image storage (remote)" if mode == "REMOTE_REPOSITORY" else "Image storage"
     return ResourceCost(resource.address, resource.type, [component(
         label, "GB", billable, price,
-        _usage_note(gb, "storage_gb", "first 0.5 GB free (per billing account, applied here)"))])
+        usage_note(gb, "storage_gb", "first 0.5 GB free (per billing account, applied here)"))])
 
 
 @pricer("google_compute_router_nat")
@@ -167,8 +164,8 @@ def router_nat(resource: Resource, ctx: PricingContext) -> ResourceCost:
     return ResourceCost(resource.address, resource.type, [
         component("NAT gateway (per assigned VM, max 32)", "VM-hours",
                   None if vms is None else min(vms, 32) * HOURS_PER_MONTH, per_vm,
-                  _usage_note(vms, "assigned_vms")),
-        component("Data processed", "GB", gb, data, _usage_note(gb, "monthly_data_processed_gb")),
+                  usage_note(vms, "assigned_vms")),
+        component("Data processed", "GB", gb, data, usage_note(gb, "monthly_data_processed_gb")),
     ])
 
 
@@ -220,13 +217,13 @@ def bigquery_dataset(resource: Resource, ctx: PricingContext) -> ResourceCost:
                                       f"{ctx.region(resource)}")
         gb = ctx.usage(resource, key)
         cost.components.append(component(f"Storage ({tier}, {model.lower()})", "GB", gb, price,
-                                         _usage_note(gb, key)))
+                                         usage_note(gb, key)))
     queries = ctx.price(resource, "bigquery", "on-demand queries", "request")
     if queries is None:
         return unpriced(resource, f"no BigQuery query price for {ctx.region(resource)}")
     tb = ctx.usage(resource, "monthly_queries_tb")
     cost.components.append(component("Queries (on-demand)", "TB", tb, queries,
-                                     _usage_note(tb, "monthly_queries_tb")))
+                                     usage_note(tb, "monthly_queries_tb")))
     return cost
 
 
