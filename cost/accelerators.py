@@ -31,3 +31,14 @@ def accelerator_of(instance_type: str) -> tuple[str, int] | None:
                 gpus = int(match.group(1))
             return accelerator, gpus
     return None
+
+
+# The clouds' own accelerator names (Vertex AI machine specs) -> neutral names.
+ACCELERATOR_TYPES = {"NVIDIA_TESLA_T4": "T4", "NVIDIA_L4": "L4", "NVIDIA_TESLA_A100": "A100",
+                     "NVIDIA_A100_80GB": "A100", "NVIDIA_H100_80GB": "H100",
+                     "NVIDIA_TESLA_V100": "V100"}
+
+
+def neutral_accelerator(accelerator_type: str) -> str | None:
+    """The neutral GPU name of a cloud accelerator type (NVIDIA_TESLA_T4 -> T4), if known."""
+    return ACCELERATOR_TYPES.get(accelerator_type)

@@ -44,6 +44,7 @@ class Project:
     tags: dict[str, str] = field(default_factory=dict)  # provider default tags/labels
     guardrails: dict[str, Any] = field(default_factory=dict)  # recorded by terraml stacks
     workloads: list[dict[str, Any]] = field(default_factory=list)  # recorded by terraml stacks
+    outputs: dict[str, Any] = field(default_factory=dict)  # known output values (plans)
     _index: dict[str, Resource] | None = field(default=None, repr=False)
     _by_attr: dict[tuple[str, str], dict[Any, Resource]] = field(default_factory=dict,
                                                                  repr=False)
@@ -258,7 +259,10 @@ def _from_plan(path: Path, document: dict) -> Project:
         region = ((provider.get("expressions") or {}).get("region") or {}).get("constant_value")
         if region:
             regions.setdefault(PROVIDER_CLOUD.get(provider.get("name", key), key), region)
-    return Project(path.stem, path, resources, regions)
+    outputs = {name: item.get("value") for name, item in
+               ((document.get("planned_values") or {}).get("outputs") or {}).items()
+               if isinstance(item, dict) and "value" in item}
+    return Project(path.stem, path, resources, regions, outputs=outputs)
 
 
 def _walk_module(path: Path, module: dict, out: list[Resource]) -> None:

@@ -3,8 +3,10 @@ guardrails alike, on every cloud.
 
 Sources, in order: the workloads terraml records in the synthesized JSON
 (`//.terraml.workloads`, see stacks/workloads.py for the shape); the older `usage.training`
-record; SageMaker endpoints read from Terraform itself (any Terraform project or plan), for
-endpoints no record covers.
+record; in a `terraform show -json` plan of a terraml stack (which drops the record), the
+neutral serving outputs (`serving_instance_type`, `serving_min_replicas`, ...) for its one
+Vertex AI or Azure ML endpoint; SageMaker endpoints read from Terraform itself (any Terraform
+project or plan), for endpoints no record covers.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cost.accelerators import accelerator_of
+from cost.accelerators import accelerator_of, neutral_accelerator
 from cost.inputs import Project
 from cost.pricers import literal_int, literal_number
 from cost.sagemaker import endpoint_config, scaling_bounds
@@ -59,7 +61,10 @@ def _from_record(project: Project, record: dict[str, Any]) -> Workload:
     kind = "training" if record.get("kind") == "training" else "serving"
     instance_type = record.get("instance_type") or None
     accelerator, gpus = record.get("accelerator"), literal_int(record.get("gpus"), 0)
-    if instance_type and not accelerator:
+    if not accelerator and record.get("accelerator_type"):
+        accelerator = neutral_accelerator(str(record["accelerator_type"]))
+        gpus = gpus or 1
+    elif instance_type and not accelerator:
         found = accelerator_of(instance_type)
         accelerator, gpus = found if found else (None, 0)
     cloud = str(record.get("cloud") or "")
@@ -91,6 +96,26 @@ def _legacy_training(project: Project) -> dict[str, Any] | None:
                 literal_number(spec.get("gpu_hours_per_month"), 0.0) / max(gpus, 1)}
 
 
+RUNTIME_ENDPOINTS = ("google_vertex_ai_endpoint", "azapi_resource")
+
+
+def _serving_from_outputs(project: Project) -> dict[str, Any] | None:
+    """The serving record a terraml stack's outputs describe, when the plan has exactly one
+    endpoint that runs what is deployed at run time."""
+    out = project.outputs
+    machine = out.get("serving_instance_type")
+    if not isinstance(machine, str) or machine == "serverless":
+        return None
+    endpoints = [r for r in project.resources if r.type in RUNTIME_ENDPOINTS and
+                 (r.type != "azapi_resource" or "/onlineEndpoints@" in str(r.values.get("type")))]
+    if len(endpoints) != 1:
+        return None
+    return {"kind": "serving", "resource": endpoints[0].address, "cloud": endpoints[0].cloud,
+            "instance_type": machine, "accelerator_type": out.get("serving_accelerator_type"),
+            "min_instances": out.get("serving_min_replicas", 1),
+            "max_instances": out.get("serving_max_replicas", 1)}
+
+
 def _sagemaker_endpoints(project: Project, covered: set[str]) -> list[Workload]:
     found = []
     for resource in project.resources:
@@ -120,6 +145,9 @@ def workloads(project: Project) -> list[Workload]:
 
 def _collect(project: Project) -> list[Workload]:
     records = list(project.workloads)
+    if not records and project.outputs:
+        from_outputs = _serving_from_outputs(project)
+        records += [from_outputs] if from_outputs else []
     if not any(r.get("kind") == "training" for r in records):
         legacy = _legacy_training(project)
         if legacy:

@@ -174,3 +174,33 @@ def test_json_report_lists_unpriced_unsupported_and_assumptions(tmp_path):
     assert unpriced["name"] == "aws_sagemaker_endpoint.e" and unpriced["reason"]
     assert project["summary"]["totalUnpricedResources"] == 1
     assert any("count is an expression" in a for a in project["assumptions"])
+
+
+def test_plan_of_a_terraml_gcp_stack_prices_serving_from_its_outputs(tmp_path):
+    """`terraform show -json` drops terraml's record; the neutral serving outputs stand in."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({
+        "format_version": "1.2",
+        "planned_values": {
+            "outputs": {"serving_instance_type": {"value": "n1-standard-8"},
+                        "serving_accelerator_type": {"value": "NVIDIA_TESLA_T4"},
+                        "serving_min_replicas": {"value": 2},
+                        "serving_max_replicas": {"value": 4}},
+            "root_module": {"resources": [{
+                "address": "google_vertex_ai_endpoint.ep", "mode": "managed",
+                "type": "google_vertex_ai_endpoint", "name": "ep",
+                "values": {"location": "us-central1", "region": "us-central1"}}]}},
+        "configuration": {"provider_config": {"google": {"name": "google", "expressions": {
+            "region": {"constant_value": "us-central1"}}}}}}))
+    result = run_cli("cost", str(plan), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    (endpoint,) = json.loads(result.stdout)["projects"][0]["breakdown"]["resources"]
+    quantities = {c["name"]: float(c["monthlyQuantity"]) for c in endpoint["costComponents"]}
+    # 2 always-on replicas x 730 h of the machine and of its one T4 each
+    assert quantities == {"Replicas (n1-standard-8, on-demand, x2)": 1460.0,
+                          "Replica GPUs (NVIDIA_TESLA_T4 x1, x2)": 1460.0}
+    project = load_projects(plan)[0]
+    from cost.policy import check
+    verdicts = check(project, estimate(project, load_catalog()), {"max_gpus": 1})
+    assert [v.message for v in verdicts if v.level == "block"] == [
+        "2 GPUs (always-on serving + one training job) exceed max_gpus 1"]
