@@ -1,0 +1,74 @@
+"""AWS pricers: SageMaker notebooks and Batch pools (Fargate / EC2)."""
+
+from __future__ import annotations
+
+from cost.inputs import Resource
+from cost.model import HOURS_PER_MONTH, ResourceCost
+from cost.pricers import (
+    PricingContext,
+    attribute,
+    block,
+    component,
+    literal_int,
+    literal_text,
+    pricer,
+    unpriced,
+)
+from cost.pricers.aws.common import MissingRow, need, usage_component
+
+
+@pricer("aws_sagemaker_notebook_instance")
+def notebook(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Notebook instance hours (usage `monthly_hours`, default always on)."""
+    instance = literal_text(resource.values.get("instance_type"))
+    price = ctx.price(resource, "sagemaker-notebook", instance) if instance else None
+    if price is None:
+        return unpriced(resource, f"no notebook price for {instance or 'an unresolved type'}")
+    hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
+    return ResourceCost(resource.address, resource.type,
+                        [component(f"Notebook instance ({instance})", "hours", hours, price)])
+
+
+@pricer("aws_batch_compute_environment")
+def batch(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Batch itself is free. Fargate and Fargate Spot pools: vCPU-hours and GB-hours the jobs
+    run (usage `monthly_vcpu_hours`, `monthly_gb_hours`); EC2/Spot pools with min_vcpus > 0
+    keep instances running."""
+    if isinstance(resource.values.get("compute_resources"), str):
+        return unpriced(resource, "compute_resources is an expression")
+    resources = block(resource.values, "compute_resources")
+    kind = attribute(resources, "type", "EC2")
+    if not kind:
+        return unpriced(resource, "compute_resources.type is an expression")
+    if kind in ("FARGATE", "FARGATE_SPOT"):
+        market = "spot" if kind == "FARGATE_SPOT" else "on_demand"
+        try:
+            vcpu = need(ctx, resource, "fargate", "vCPU hour (Linux/x86)", market)
+            memory = need(ctx, resource, "fargate", "GB hour (Linux/x86)", market)
+        except MissingRow as exc:
+            return unpriced(resource, f"{exc} ({kind.replace('_', ' ').title()})")
+        label = "Fargate Spot" if market == "spot" else "Fargate"
+        note = "point-in-time Spot rate" if market == "spot" else ""
+        return ResourceCost(resource.address, resource.type, [
+            usage_component(f"{label} vCPU", "vCPU-hours",
+                             ctx.usage(resource, "monthly_vcpu_hours"), vcpu,
+                             "monthly_vcpu_hours", note),
+            usage_component(f"{label} memory", "GB-hours",
+                             ctx.usage(resource, "monthly_gb_hours"), memory,
+                             "monthly_gb_hours", note),
+        ])
+    minimum = literal_int(resources.get("min_vcpus"), 0)
+    if minimum == 0:
+        return ResourceCost(resource.address, resource.type, free=True)
+    instances = resources.get("instance_type")
+    instance = literal_text(instances[0]) if isinstance(instances, list) and instances else ""
+    market = "spot" if kind == "SPOT" else "on_demand"
+    price = ctx.price(resource, "ec2", instance, market) if instance else None
+    if price is None:
+        return unpriced(resource, f"min_vcpus {minimum} keeps {instance or 'instances'} "
+                                   "running; no EC2 price in the catalog")
+    count = ctx.usage(resource, "instances", 1)
+    return ResourceCost(resource.address, resource.type, [component(
+        f"Always-on pool ({instance} x{count})", "hours", HOURS_PER_MONTH * count, price,
+        f"min_vcpus {minimum}")])
+

@@ -1,0 +1,71 @@
+"""Azure pricers: Azure ML compute clusters and compute instances (VM rates)."""
+
+from __future__ import annotations
+
+from cost.catalog import Price
+from cost.inputs import Resource
+from cost.model import HOURS_PER_MONTH, ResourceCost
+from cost.pricers import (
+    PricingContext,
+    block,
+    component,
+    literal_number,
+    literal_text,
+    pricer,
+    unpriced,
+    usage_note,
+)
+
+
+def _vm_price(resource: Resource, ctx: PricingContext, size: str,
+              low_priority: bool) -> Price | None:
+    if low_priority:
+        return ctx.price(resource, "virtual-machines", f"{size} (low-priority)", "spot")
+    return ctx.price(resource, "virtual-machines", size)
+
+
+@pricer("azurerm_machine_learning_compute_cluster")
+def compute_cluster(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Minimum nodes run all month at the VM rate (dedicated pay-as-you-go or low-priority);
+    job node-hours come from usage `monthly_node_hours`."""
+    size = literal_text(resource.values.get("vm_size"))
+    if not size:
+        return unpriced(resource, "vm_size is not a literal VM size")
+    priority = literal_text(resource.values.get("vm_priority"), "?")
+    if priority not in ("Dedicated", "LowPriority"):
+        return unpriced(resource, f"vm_priority {priority!r} is not Dedicated or LowPriority")
+    low = priority == "LowPriority"
+    price = _vm_price(resource, ctx, size, low)
+    label = "low-priority" if low else "dedicated"
+    if price is None:
+        return unpriced(resource, f"no {label} VM price for {size} in {ctx.region(resource)}")
+    raw = block(resource.values, "scale_settings").get("min_node_count")
+    minimum = literal_number(0 if raw is None else raw)
+    note = "scales to zero"
+    if minimum is None:
+        minimum, note = 0, f"min_node_count is an expression ({raw}): priced as 0 always-on nodes"
+    minimum = int(minimum)
+    if minimum:
+        note = ""
+    cost = ResourceCost(resource.address, resource.type)
+    cost.components.append(component(f"Always-on nodes ({size} x{minimum}, {label})", "hours",
+                                     HOURS_PER_MONTH * minimum, price, note))
+    burst = ctx.usage(resource, "monthly_node_hours")
+    cost.components.append(component(f"Job node-hours ({size}, {label})", "hours", burst, price,
+                                     usage_note(burst, "monthly_node_hours")))
+    return cost
+
+
+@pricer("azurerm_machine_learning_compute_instance")
+def compute_instance(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """The instance's VM at the pay-as-you-go rate, 730 h (usage `monthly_hours`)."""
+    size = literal_text(resource.values.get("virtual_machine_size"))
+    if not size:
+        return unpriced(resource, "virtual_machine_size is not a literal VM size")
+    price = ctx.price(resource, "virtual-machines", size)
+    if price is None:
+        return unpriced(resource, f"no VM price for {size} in {ctx.region(resource)}")
+    hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
+    return ResourceCost(resource.address, resource.type,
+                        [component(f"Compute instance ({size})", "hours", hours, price)])
+
