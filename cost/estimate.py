@@ -10,7 +10,7 @@ from cost.batch import batch
 from cost.catalog import Catalog
 from cost.inputs import Project, Resource
 from cost.model import ProjectCost, ResourceCost
-from cost.pricers import FREE_TYPES, PRICERS, PricingContext, load_all, unpriced
+from cost.pricers import FREE_TYPES, PRICERS, MissingRow, PricingContext, load_all, unpriced
 from cost.pricers.training import price_training, training_workload
 from cost.workloads import workloads
 
@@ -33,6 +33,11 @@ def estimate(project: Project, catalog: Catalog,
     training = training_workload(project)
     if training is not None:
         priced.append(price_training(training, ctx))
+    addresses = project.by_address()
+    for work in workloads(project):
+        if work.kind == "serving" and work.address not in addresses:
+            priced.append(ResourceCost(work.address, "terraml_serving", unpriced_reason=(
+                "the recorded serving workload names a resource that is not in this file")))
     return ProjectCost(project.name, str(project.source), priced,
                        dict(sorted(unsupported.items())), assumptions(project, priced))
 
@@ -42,6 +47,8 @@ def _safely(pricer, resource: Resource, ctx: PricingContext) -> ResourceCost:
     expected) lists the resource as unpriced; it never stops the estimate."""
     try:
         return pricer(resource, ctx)
+    except MissingRow as missing:
+        return unpriced(resource, str(missing))
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         return unpriced(resource, f"cannot read its attributes ({type(exc).__name__}: {exc}); "
                                   "an attribute is probably an expression")
@@ -54,8 +61,11 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
     for work in workloads(project):
         if work.kind == "training":
             found.append(f"training: {work.hours_per_month:g} machine-hours/month on "
-                         f"{work.instance_type} ({'spot' if work.spot else 'on-demand'}), "
+                         f"{work.instance_type} "
+                         f"({'spot/low-priority' if work.spot else 'on-demand'} capacity), "
                          "from the environment's training.gpu_hours_per_month")
+        elif work.address not in project.by_address():
+            continue
         elif work.serverless or not work.always_on:
             found.append(f"serving ({work.address}): scales to zero; "
                          f"{work.requests_per_month or 0:,.0f} requests/month x "

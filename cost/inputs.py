@@ -135,14 +135,19 @@ def _from_synth(path: Path, document: dict) -> Project:
                 regions.setdefault(cloud, region)
             for block in _objects(path, f"provider.{provider}.default_tags",
                                   config.get("default_tags") or []):
-                tags.update(block.get("tags") or {})
-            tags.update(config.get("default_labels") or {})
-    meta = (document.get("//") or {}).get("terraml") or {}
+                tags.update(_mapping(block.get("tags")))
+            tags.update(_mapping(config.get("default_labels")))
+    meta = _mapping(_mapping(document.get("//")).get("terraml"))
     workloads = meta.get("workloads") if isinstance(meta.get("workloads"), list) else []
     name = path.parent.name if path.name == "cdk.tf.json" else path.stem
-    return Project(name, path, resources, regions, meta.get("usage", {}), tags,
-                   meta.get("guardrails", {}),
+    return Project(name, path, resources, regions, _mapping(meta.get("usage")), tags,
+                   _mapping(meta.get("guardrails")),
                    [w for w in workloads if isinstance(w, dict)])
+
+
+def _mapping(value: Any) -> dict:
+    """`value` when it is an object; {} for anything else (an expression, a comment string)."""
+    return value if isinstance(value, dict) else {}
 
 
 EXPRESSION = re.compile(r"\$\{([^{}]*)\}")

@@ -9,6 +9,7 @@ Exit codes for callers: 0 pass/warn, 1 any block, 2 bad input.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,18 +93,29 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
     return apply_actions(findings, actions, rails.get("suppressions") or [], evaluated)
 
 
+# Types whose `labels` configure the resource rather than label it for billing.
+NOT_BILLING_LABELS = {"google_monitoring_notification_channel"}
+
+
+def _has(tags: dict, key: str) -> bool:
+    """A tag is present under its own key or, on GCP, as its label form (lowercase letters,
+    digits, `_` and `-`), which is how GCP stores cost-allocation tags."""
+    return key in tags or re.sub(r"[^a-z0-9_-]", "_", key.lower())[:63] in tags
+
+
 def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str, str]]:
-    missing_default = [t for t in required if t not in project.tags]
+    missing_default = [t for t in required if not _has(project.tags, t)]
     if not missing_default:
         return []
     out = []
     for resource in project.resources:
         values = resource.values
-        if not any(k in values for k in ("tags", "tags_all", "labels")):
+        if resource.type in NOT_BILLING_LABELS or \
+                not any(k in values for k in ("tags", "tags_all", "labels")):
             continue
-        tags = {**(values.get("tags_all") or {}), **(values.get("tags") or {}),
-                **(values.get("labels") or {})}
-        missing = [t for t in missing_default if t not in tags]
+        tags = {key: value for field in ("tags_all", "tags", "labels")
+                if isinstance(values.get(field), dict) for key, value in values[field].items()}
+        missing = [t for t in missing_default if not _has(tags, t)]
         if missing:
             out.append(("required_tags", resource.address, f"missing tags {', '.join(missing)}"))
     return out

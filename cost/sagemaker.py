@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cost.inputs import Project, Resource
+from cost.pricers import literal_int
 
 
 def endpoint_config(project: Project, endpoint: Resource) -> Resource | None:
@@ -18,4 +19,5 @@ def scaling_bounds(project: Project, endpoint: Resource, variant: str) -> tuple[
     target = project.find("aws_appautoscaling_target", "resource_id", rid)
     if target is None:
         return None
-    return int(target.values.get("min_capacity", 1)), int(target.values.get("max_capacity", 1))
+    return (literal_int(target.values.get("min_capacity"), 1),
+            literal_int(target.values.get("max_capacity"), 1))

@@ -41,7 +41,7 @@ def load_usage(path: Path | None) -> dict[str, Any]:
 
 # Usage keys whose value is a name, not a quantity (Infracost's and terraml's pricers).
 TEXT_KEYS = {"machine_type", "accelerator_type", "instance_type", "storage_class", "os",
-             "operating_system", "tier", "sku", "protocol"}
+             "operating_system", "tier", "sku", "protocol", "in_use_by"}
 
 
 def _check_values(path: Path, where: str, values: dict) -> None:

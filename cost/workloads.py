@@ -16,7 +16,7 @@ from typing import Any
 
 from cost.accelerators import accelerator_of, neutral_accelerator
 from cost.inputs import Project
-from cost.pricers import literal_int, literal_number
+from cost.pricers import blocks, literal_int, literal_number
 from cost.sagemaker import endpoint_config, scaling_bounds
 
 
@@ -32,7 +32,7 @@ class Workload:
     accelerator: str | None  # neutral GPU name
     accelerator_type: str | None  # the cloud's GPU name (GCP)
     gpus: int  # per machine
-    min_instances: int  # always on (serving); machines per job (training)
+    min_instances: int  # always on (serving); 0 for training
     max_instances: int
     serverless: bool = False
     spot: bool = False
@@ -68,6 +68,9 @@ def _from_record(project: Project, record: dict[str, Any]) -> Workload:
         found = accelerator_of(instance_type)
         accelerator, gpus = found if found else (None, 0)
     cloud = str(record.get("cloud") or "")
+    hours = literal_number(record.get("hours_per_month"), 730.0)
+    if kind == "training" and record.get("gpu_hours_per_month") is not None:
+        hours = literal_number(record["gpu_hours_per_month"], 0.0) / max(gpus, 1)
     return Workload(
         address=training_address(project) if kind == "training"
         else str(record.get("resource") or f"terraml_serving.{project.name}"),
@@ -78,7 +81,7 @@ def _from_record(project: Project, record: dict[str, Any]) -> Workload:
         min_instances=literal_int(record.get("min_instances"), 0 if kind == "training" else 1),
         max_instances=literal_int(record.get("max_instances"), 1),
         serverless=bool(record.get("serverless")), spot=bool(record.get("spot")),
-        hours_per_month=literal_number(record.get("hours_per_month"), 730.0),
+        hours_per_month=hours,
         requests_per_month=literal_number(record.get("requests_per_month")),
         avg_duration_ms=literal_number(record.get("avg_duration_ms"), 100.0),
         memory_mb=literal_int(record.get("memory_mb"), 0) or None)
@@ -92,8 +95,7 @@ def _legacy_training(project: Project) -> dict[str, Any] | None:
     return {"kind": "training", "cloud": spec.get("cloud", "aws"), "region": spec.get("region"),
             "instance_type": spec.get("instance_type"), "accelerator": spec.get("accelerator"),
             "accelerator_type": spec.get("accelerator_type"), "gpus": gpus,
-            "spot": spec.get("spot"), "hours_per_month":
-                literal_number(spec.get("gpu_hours_per_month"), 0.0) / max(gpus, 1)}
+            "spot": spec.get("spot"), "gpu_hours_per_month": spec.get("gpu_hours_per_month", 0)}
 
 
 RUNTIME_ENDPOINTS = ("google_vertex_ai_endpoint", "azapi_resource")
@@ -122,7 +124,7 @@ def _sagemaker_endpoints(project: Project, covered: set[str]) -> list[Workload]:
         if resource.type != "aws_sagemaker_endpoint" or resource.address in covered:
             continue
         config = endpoint_config(project, resource)
-        for variant in (config.values.get("production_variants") or []) if config else []:
+        for variant in blocks(config.values, "production_variants") if config else []:
             serverless = bool(variant.get("serverless_config"))
             instance = None if serverless else str(variant.get("instance_type") or "")
             bounds = scaling_bounds(project, resource, variant.get("variant_name", ""))

@@ -14,7 +14,9 @@ every cloud, under `//.terraml.workloads` of the synthesized JSON:
     max_instances
     serverless      pay-per-request endpoint with no machine to size
     spot            spot / low-priority capacity
-    hours_per_month machine-hours per instance per month (training: per job machine)
+    hours_per_month machine-hours per instance per month (serving)
+    gpu_hours_per_month  training: GPU-hours a month (machine-hours = GPU-hours / gpus; a
+                    CPU machine counts as one)
     requests_per_month, avg_duration_ms, memory_mb   request-based usage (serving)
 """
 
@@ -64,6 +66,5 @@ def training_workload(env: Environment, adapter: CloudAdapter, refs: Refs) -> di
         "accelerator": machine.accelerator, "accelerator_type": machine.accelerator_type,
         "gpus": gpus, "min_instances": 0, "max_instances": spec.max_parallel_jobs,
         "serverless": False, "spot": spec.spot,
-        "hours_per_month": round(spec.gpu_hours_per_month / max(gpus, 1), 6),
         "gpu_hours_per_month": spec.gpu_hours_per_month,
     }

@@ -221,9 +221,8 @@ def test_gcp_pricers_golden():
     # 90-day rotation keeps 1 + 4 versions active after a year: 5 x 0.06
     assert costs["google_kms_crypto_key.data"].monthly == pytest.approx(5 * 0.06)
     assert costs["google_kms_crypto_key.hsm"].monthly == pytest.approx(1.0)
-    # the first 0.5 GB is free
-    assert costs["google_artifact_registry_repository.images"].monthly == pytest.approx(
-        0.1 * (20 - 0.5))
+    # the 0.5 GB free tier is per billing account: not subtracted per repository
+    assert costs["google_artifact_registry_repository.images"].monthly == pytest.approx(0.1 * 20)
     # NAT per-VM fee caps at 32 VMs: 32 x 0.0014 x 730, plus 10 GB x 0.045
     assert costs["google_compute_router_nat.nat"].monthly == pytest.approx(
         32 * 0.0014 * 730 + 0.045 * 10)

@@ -70,5 +70,19 @@ def test_machine_has_a_price(catalog, cloud, machine, kind, gpus, region, purpos
                     f"{missing}")
     assert not gap, f"{cloud} {machine} is priced now: remove it from KNOWN_GAPS"
     assert parts and all(part.price.usd > 0 for part in parts)
-    for part in parts:  # a figure from another region is always stated
-        assert part.price.region in (region, "*") or part.price.fallback
+
+
+def test_guardrails_count_the_gpus_each_adapter_table_promises():
+    """max_gpus and allowed_accelerators read GPUs from machine names: the same neutral
+    accelerator x count must come back for every machine any adapter can choose."""
+    from cost.accelerators import accelerator_of, neutral_accelerator
+
+    for (accelerator, count), machine in {**GPU_INSTANCES, **GPU_SIZES}.items():
+        assert accelerator_of(machine) == (accelerator, count), machine
+        assert accelerator_of(machine.removeprefix("ml.")) == (accelerator, count), machine
+    for (accelerator, count), (machine, kind) in GPU_MACHINES.items():
+        assert neutral_accelerator(kind) == accelerator, kind
+        bundled = accelerator_of(machine)
+        assert bundled in (None, (accelerator, count)), machine  # N1 takes attached GPUs
+    for machine in [*CPU_INSTANCES.values(), *CPU_SIZES.values(), *CPU_MACHINES.values()]:
+        assert accelerator_of(machine) is None, machine

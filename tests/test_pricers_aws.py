@@ -342,3 +342,5 @@ def test_every_aws_type_prices_with_expression_attributes(catalog, tmp_path):
     assert len(cost.resources) == 2 * len(types) and not cost.unsupported
     for resource in cost.resources:
         assert resource.free or resource.components or resource.unpriced_reason
+        # the pricer itself handled the expression (not the estimate's safety net)
+        assert not resource.unpriced_reason.startswith("cannot read its attributes"), resource

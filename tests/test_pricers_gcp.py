@@ -114,7 +114,8 @@ def test_address_nat_bigquery_registry_alerts(tmp_path):
     # logical: 100 x 0.02 + 50 x 0.01 + 2 TB x 6.25; physical: 100 x 0.04
     assert costs["logical"].monthly == pytest.approx(100 * 0.02 + 50 * 0.01 + 2 * 6.25)
     assert costs["physical"].monthly == pytest.approx(100 * 0.04)
-    assert costs["repo"].monthly == pytest.approx((10.5 - 0.5) * 0.1)  # over the 0.5 GB free
+    # the account-level 0.5 GB free tier is not subtracted per repository
+    assert costs["repo"].monthly == pytest.approx(10.5 * 0.1)
     assert costs["virtual"].free
     assert costs["alert"].monthly == pytest.approx(2 * 1.5)  # 2 conditions x 1.50
     assert "Flow Logs" in costs["subnet"].unpriced_reason
@@ -143,3 +144,6 @@ def test_every_gcp_type_survives_expressions(tmp_path):
     assert "google_vertex_ai_endpoint" in types  # registered by serving.py, priced too
     costs = _price(tmp_path, {f"r{i}": (t, dict(values)) for i, t in enumerate(types)})
     assert len(costs) == len(types)
+    for cost in costs.values():  # each pricer handled the expressions itself
+        assert cost.free or cost.components or cost.unpriced_reason, cost.address
+        assert not cost.unpriced_reason.startswith("cannot read its attributes"), cost

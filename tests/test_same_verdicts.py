@@ -103,3 +103,25 @@ def test_always_on_gpu_serving_in_dev_is_blocked_everywhere(report):
         rules = {v["rule"] for v in report[f"dev-gpu-{cloud}"]["guardrails"]
                  if v["verdict"] == "block"}
         assert "scale_to_zero_serving" in rules, (cloud, rules)
+
+
+@pytest.mark.parametrize(("cloud", "machine"), [
+    ("aws", "ml.g5.12xlarge"), ("gcp", "a2-highgpu-4g"), ("azure", "Standard_NC96ads_A100_v4")])
+def test_explicit_multi_gpu_training_machine_divides_gpu_hours(tmp_path, cloud, machine):
+    """400 GPU-hours on a 4-GPU machine are 100 machine-hours, and 4 GPUs count for max_gpus."""
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    text = (f"name: dev\ncloud: aws\nregion: us-east-1\ntraining:\n  instance_type: {machine}\n"
+            "  spot: false\n  gpu_hours_per_month: 400\nguardrails:\n  max_gpus: 3\n"
+            "  require_spot_training: false\n")
+    (envs / "dev.yaml").write_text(_variant(text, cloud, "dev"))
+    out = tmp_path / "out"
+    assert run_cli("synth", "--env-dir", str(envs), "--out", str(out)).returncode == 0
+    priced = run_cli("cost", str(out), "-f", "json")
+    assert priced.returncode == 1, priced.stderr  # blocked (max_gpus: 4 GPUs > 3)
+    project = json.loads(priced.stdout)["projects"][0]
+    (training,) = [r for r in project["breakdown"]["resources"]
+                   if r["resourceType"] == "terraml_training_jobs"]
+    assert float(training["costComponents"][0]["monthlyQuantity"]) == 100.0
+    blocked = {v["rule"]: v["message"] for v in project["guardrails"] if v["verdict"] == "block"}
+    assert blocked["max_gpus"].startswith("4 GPUs"), blocked

@@ -31,7 +31,7 @@ class Price:
     source: str
     source_date: str
     region: str  # the region the figure is for ("*" = any)
-    fallback: bool = False  # True when priced at the reference region's rate
+    fallback: bool = False  # True when priced at another region's rate (`region` says which)
 
     @property
     def note(self) -> str:

@@ -48,23 +48,25 @@ class PricingContext:
                 return value.lower().replace(" ", "")
         return self.project.regions.get(resource.cloud, "")
 
-    def usage(self, resource: Resource, key: str, default: Any = None) -> Any:
+    def usage(self, resource: Resource, key: str | tuple[str, ...],
+              default: Any = None) -> Any:
         """Per-resource usage from the usage file: the exact address first, then `[*]`
         wildcards (matching only that resource's count/for_each instances), then the type's
-        defaults. `key` may be dotted for Infracost's nested keys (`standard.storage_gb`)."""
+        defaults. `key` may be dotted for Infracost's nested keys (`standard.storage_gb`), or a
+        tuple of alternative keys: every alternative is tried at one level before the next."""
+        keys = (key,) if isinstance(key, str) else key
         per_resource = self.usage_file.get("resource_usage") or {}
-        exact = per_resource.get(resource.address)
-        found = _lookup(exact, key)
-        if found is not None:
-            return found
-        for pattern, values in per_resource.items():
-            if "[*]" in pattern and address_matches(pattern, resource.address):
-                found = _lookup(values, key)
+        levels = [per_resource.get(resource.address)]
+        levels += [values for pattern, values in per_resource.items()
+                   if "[*]" in pattern and address_matches(pattern, resource.address)]
+        levels.append((self.usage_file.get("resource_type_default_usage") or {})
+                      .get(resource.type))
+        for values in levels:
+            for name in keys:
+                found = _lookup(values, name)
                 if found is not None:
                     return found
-        defaults = (self.usage_file.get("resource_type_default_usage") or {}).get(resource.type)
-        found = _lookup(defaults, key)
-        return default if found is None else found
+        return default
 
     def price(self, resource: Resource, service: str, sku: str,
               kind: str = "on_demand") -> Price | None:
@@ -125,6 +127,21 @@ def literal_int(value: Any, default: int = 0) -> int:
 def literal_text(value: Any, default: str = "") -> str:
     """A literal string attribute; `default` when it is an expression (`${...}`)."""
     return value if isinstance(value, str) and "${" not in value else default
+
+
+class MissingRow(Exception):
+    """A billable dimension with a known quantity has no catalog row; `estimate` lists the
+    resource as unpriced with this message."""
+
+
+def need(ctx: PricingContext, resource: Resource, service: str, sku: str,
+         kind: str = "on_demand") -> Price:
+    """The catalog price, or `MissingRow` naming the service and SKU."""
+    price = ctx.price(resource, service, sku, kind)
+    if price is None:
+        raise MissingRow(f"no catalog price for {service} '{sku}' in "
+                         f"{ctx.region(resource) or 'any region'}")
+    return price
 
 
 def attribute(values: dict[str, Any], key: str, default: str) -> str:

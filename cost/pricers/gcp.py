@@ -136,7 +136,8 @@ def kms_crypto_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
 
 @pricer("google_artifact_registry_repository")
 def artifact_registry(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """Stored GB over the 0.5 GB free tier; a remote repository's cache is stored and billed
+    """Stored GB (the 0.5 GB free tier is per billing account, like every account-level free
+    tier it is not subtracted per resource); a remote repository's cache is stored and billed
     alike; a virtual repository stores nothing (free)."""
     mode = literal_text(resource.values.get("mode"), "STANDARD_REPOSITORY").upper()
     if mode == "VIRTUAL_REPOSITORY":
@@ -145,11 +146,10 @@ def artifact_registry(resource: Resource, ctx: PricingContext) -> ResourceCost:
     if price is None:
         return unpriced(resource, "no Artifact Registry storage price")
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("registry_gb_per_repository"))
-    billable = None if gb is None else max(gb - 0.5, 0)
     label = "Cached image storage (remote)" if mode == "REMOTE_REPOSITORY" else "Image storage"
     return ResourceCost(resource.address, resource.type, [component(
-        label, "GB", billable, price,
-        usage_note(gb, "storage_gb", "first 0.5 GB free (per billing account, applied here)"))])
+        label, "GB", gb, price,
+        usage_note(gb, "storage_gb", "0.5 GB free per billing account, not subtracted"))])
 
 
 @pricer("google_compute_router_nat")

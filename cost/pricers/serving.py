@@ -54,8 +54,9 @@ def _replicas(resource: Resource, ctx: PricingContext, work: Workload | None, ma
     elif requests is not None:
         quantity = requests * duration_ms / 3_600_000
         what = "scales to zero"
-        note = (f"nothing runs while idle: billed while serving {requests:,.0f} requests x "
-                f"{duration_ms:g} ms; set monthly_hours for the hours a replica stays deployed")
+        note = (f"lower bound: billed while serving {requests:,.0f} requests x "
+                f"{duration_ms:g} ms; a deployed replica also runs while idle until stop-idle "
+                "removes it: set monthly_hours for the hours a model stays deployed")
     else:
         quantity, what, note = None, "scales to zero", "usage-based: set monthly_hours"
     prefix = f"{variant}, " if variant else ""

@@ -3,7 +3,7 @@ stack records (machine, GPUs, spot, GPU-hours per month) at the cloud's training
 
 from __future__ import annotations
 
-from cost.inputs import Project, Resource
+from cost.inputs import Project
 from cost.machine_rates import NoRate, machine_rate
 from cost.model import ResourceCost
 from cost.pricers import PricingContext, component
@@ -31,10 +31,3 @@ def price_training(work: Workload, ctx: PricingContext) -> ResourceCost:
         cost.components.append(component(name, "hours", hours * part.quantity, part.price,
                                          part.note, part.stand_in))
     return cost
-
-
-def training_resource(project: Project) -> Resource | None:
-    """The training workload as a resource row (for usage lookups and reports)."""
-    work = training_workload(project)
-    return None if work is None else Resource(work.address, "terraml_training_jobs",
-                                              project.name, {})

@@ -5,11 +5,13 @@ from __future__ import annotations
 from cost.inputs import Resource
 from cost.model import ResourceCost
 from cost.pricers import (
+    MissingRow,
     PricingContext,
+    need,
     pricer,
     unpriced,
 )
-from cost.pricers.aws.common import MissingRow, need, usage_component
+from cost.pricers.aws.common import usage_component
 
 
 @pricer("aws_athena_workgroup")

@@ -1,13 +1,10 @@
-"""Shared by the AWS pricers: the known-free types, and the lookup that names a missing
-catalog row."""
+"""Shared by the AWS pricers: the known-free types and usage-based components."""
 
 from __future__ import annotations
 
 from cost.catalog import Price
-from cost.inputs import Resource
 from cost.model import CostComponent
 from cost.pricers import (
-    PricingContext,
     component,
     free,
     usage_note,
@@ -25,18 +22,6 @@ free(
     "aws_appautoscaling_policy", "aws_sns_topic_policy", "aws_cloudwatch_event_target",
     "aws_cloudwatch_event_rule",
 )
-
-
-class MissingRow(Exception):
-    """A billable dimension with a known quantity has no catalog row."""
-
-
-def need(ctx: PricingContext, resource: Resource, service: str, sku: str,
-          kind: str = "on_demand") -> Price:
-    price = ctx.price(resource, service, sku, kind)
-    if price is None:
-        raise MissingRow(f"no catalog price for {service} '{sku}'")
-    return price
 
 
 def usage_component(name: str, unit: str, quantity: float | None, price: Price, key: str,

@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from cost.inputs import Resource
+from cost.machine_rates import NoRate, machine_rate
 from cost.model import HOURS_PER_MONTH, ResourceCost
 from cost.pricers import (
+    MissingRow,
     PricingContext,
     attribute,
     block,
     component,
     literal_int,
     literal_text,
+    need,
     pricer,
     unpriced,
 )
-from cost.pricers.aws.common import MissingRow, need, usage_component
+from cost.pricers.aws.common import usage_component
 
 
 @pricer("aws_sagemaker_notebook_instance")
 def notebook(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Notebook instance hours (usage `monthly_hours`, default always on)."""
     instance = literal_text(resource.values.get("instance_type"))
-    price = ctx.price(resource, "sagemaker-notebook", instance) if instance else None
-    if price is None:
-        return unpriced(resource, f"no notebook price for {instance or 'an unresolved type'}")
+    if not instance:
+        return unpriced(resource, "instance_type is an expression")
+    try:
+        (part,) = machine_rate(ctx.catalog, "aws", "notebook", instance, ctx.region(resource))
+    except NoRate as missing:
+        return unpriced(resource, str(missing))
+    price = part.price
     hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
     return ResourceCost(resource.address, resource.type,
                         [component(f"Notebook instance ({instance})", "hours", hours, price)])

@@ -5,14 +5,15 @@ from __future__ import annotations
 from cost.inputs import Resource
 from cost.model import ResourceCost
 from cost.pricers import (
+    MissingRow,
     PricingContext,
     attribute,
     component,
     literal_int,
+    need,
     pricer,
     unpriced,
 )
-from cost.pricers.aws.common import MissingRow, need
 
 KMS_RSA_2048 = "RSA_2048"
 
@@ -31,7 +32,7 @@ def kms_key(resource: Resource, ctx: PricingContext) -> ResourceCost:
                      "billed separately")
     cost = ResourceCost(resource.address, resource.type, [component(
         "Customer managed key", "months", 1,
-        ctx.price(resource, "kms", "customer managed key", "other"), "; ".join(notes))])
+        need(ctx, resource, "kms", "customer managed key", "other"), "; ".join(notes))])
     try:
         if values.get("enable_key_rotation") is True and spec == "SYMMETRIC_DEFAULT":
             price = need(ctx, resource, "kms", "rotated key material (first two rotations)",

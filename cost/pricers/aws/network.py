@@ -7,21 +7,23 @@ from typing import Any
 from cost.inputs import Resource
 from cost.model import HOURS_PER_MONTH, ResourceCost
 from cost.pricers import (
+    MissingRow,
     PricingContext,
     attribute,
     component,
+    need,
     pricer,
     unpriced,
 )
-from cost.pricers.aws.common import MissingRow, need, usage_component
+from cost.pricers.aws.common import usage_component
 
 
 @pricer("aws_nat_gateway")
 def nat_gateway(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Gateway hours and data processed (usage `monthly_data_processed_gb`). Its Elastic IP
     is priced on the aws_eip."""
-    hourly = ctx.price(resource, "vpc-nat-gateway", "NAT gateway hour")
-    data = ctx.price(resource, "vpc-nat-gateway", "NAT data processed", "other")
+    hourly = need(ctx, resource, "vpc-nat-gateway", "NAT gateway hour")
+    data = need(ctx, resource, "vpc-nat-gateway", "NAT data processed", "other")
     gb = ctx.usage(resource, "monthly_data_processed_gb")
     return ResourceCost(resource.address, resource.type, [
         component("NAT gateway", "hours", HOURS_PER_MONTH, hourly),

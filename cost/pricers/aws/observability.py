@@ -8,6 +8,7 @@ from typing import Any
 from cost.inputs import Resource
 from cost.model import ResourceCost
 from cost.pricers import (
+    MissingRow,
     PricingContext,
     attribute,
     block,
@@ -15,10 +16,11 @@ from cost.pricers import (
     component,
     literal_number,
     literal_text,
+    need,
     pricer,
     unpriced,
 )
-from cost.pricers.aws.common import MissingRow, need, usage_component
+from cost.pricers.aws.common import usage_component
 
 
 def _metric_resolution(metric: dict[str, Any]) -> bool:
@@ -76,7 +78,7 @@ def composite_alarm(resource: Resource, ctx: PricingContext) -> ResourceCost:
 @pricer("aws_budgets_budget")
 def budget(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Budget-days of a budget without actions."""
-    price = ctx.price(resource, "budgets", "budget without actions", "other")
+    price = need(ctx, resource, "budgets", "budget without actions", "other")
     return ResourceCost(resource.address, resource.type,
                         [component("Budget (no actions)", "budget-days", 30, price)])
 

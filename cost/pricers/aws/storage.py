@@ -7,12 +7,14 @@ from typing import Any
 from cost.inputs import Resource
 from cost.model import CostComponent, ResourceCost
 from cost.pricers import (
+    MissingRow,
     PricingContext,
     component,
+    need,
     pricer,
     unpriced,
 )
-from cost.pricers.aws.common import MissingRow, need, usage_component
+from cost.pricers.aws.common import usage_component
 
 # (usage prefix, label, storage sku, PUT/LIST sku, GET sku); Standard is handled apart.
 S3_CLASSES = (
@@ -78,15 +80,13 @@ def s3_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
 
     cost = ResourceCost(resource.address, resource.type)
     try:
-        gb = use("standard.storage_gb")
-        if gb is None:
-            gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("storage_gb_per_bucket"))
+        gb = ctx.usage(resource, ("standard.storage_gb", "storage_gb"),
+                       ctx.project.usage.get("storage_gb_per_bucket"))
         cost.components.append(_storage(ctx, resource, "Standard storage",
                                         "Standard storage (first 50 TB)", gb, "storage_gb", True))
         for tier in (1, 2):
             key = f"monthly_tier_{tier}_requests"
-            count = use(f"standard.{key}")
-            count = use(key) if count is None else count
+            count = ctx.usage(resource, (f"standard.{key}", key))
             if count is not None:
                 cost.components.append(_requests(ctx, resource, "Standard", count, "Standard",
                                                  tier))
@@ -139,7 +139,7 @@ def s3_bucket(resource: Resource, ctx: PricingContext) -> ResourceCost:
 @pricer("aws_ecr_repository")
 def ecr_repository(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Image storage (usage `storage_gb`, else the project's `registry_gb_per_repository`)."""
-    price = ctx.price(resource, "ecr", "private repository storage", "storage")
+    price = need(ctx, resource, "ecr", "private repository storage", "storage")
     gb = ctx.usage(resource, "storage_gb", ctx.project.usage.get("registry_gb_per_repository"))
     return ResourceCost(resource.address, resource.type, [
         usage_component("Image storage", "GB", gb, price, "storage_gb")])

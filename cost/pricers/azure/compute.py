@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cost.catalog import Price
 from cost.inputs import Resource
+from cost.machine_rates import NoRate, machine_rate
 from cost.model import HOURS_PER_MONTH, ResourceCost
 from cost.pricers import (
     PricingContext,
@@ -17,11 +18,12 @@ from cost.pricers import (
 )
 
 
-def _vm_price(resource: Resource, ctx: PricingContext, size: str,
-              low_priority: bool) -> Price | None:
-    if low_priority:
-        return ctx.price(resource, "virtual-machines", f"{size} (low-priority)", "spot")
-    return ctx.price(resource, "virtual-machines", size)
+def _vm_price(resource: Resource, ctx: PricingContext, size: str, purpose: str,
+              low_priority: bool = False) -> Price:
+    """The VM size's rate through the shared machine rates (raises `NoRate`)."""
+    (part,) = machine_rate(ctx.catalog, "azure", purpose, size, ctx.region(resource),
+                           spot=low_priority)
+    return part.price
 
 
 @pricer("azurerm_machine_learning_compute_cluster")
@@ -35,10 +37,11 @@ def compute_cluster(resource: Resource, ctx: PricingContext) -> ResourceCost:
     if priority not in ("Dedicated", "LowPriority"):
         return unpriced(resource, f"vm_priority {priority!r} is not Dedicated or LowPriority")
     low = priority == "LowPriority"
-    price = _vm_price(resource, ctx, size, low)
     label = "low-priority" if low else "dedicated"
-    if price is None:
-        return unpriced(resource, f"no {label} VM price for {size} in {ctx.region(resource)}")
+    try:
+        price = _vm_price(resource, ctx, size, "training", low)
+    except NoRate as missing:
+        return unpriced(resource, f"{missing} in {ctx.region(resource)}")
     raw = block(resource.values, "scale_settings").get("min_node_count")
     minimum = literal_number(0 if raw is None else raw)
     note = "scales to zero"
@@ -62,9 +65,10 @@ def compute_instance(resource: Resource, ctx: PricingContext) -> ResourceCost:
     size = literal_text(resource.values.get("virtual_machine_size"))
     if not size:
         return unpriced(resource, "virtual_machine_size is not a literal VM size")
-    price = ctx.price(resource, "virtual-machines", size)
-    if price is None:
-        return unpriced(resource, f"no VM price for {size} in {ctx.region(resource)}")
+    try:
+        price = _vm_price(resource, ctx, size, "notebook")
+    except NoRate as missing:
+        return unpriced(resource, f"{missing} in {ctx.region(resource)}")
     hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
     return ResourceCost(resource.address, resource.type,
                         [component(f"Compute instance ({size})", "hours", hours, price)])
