@@ -31,7 +31,7 @@ class Capability(Enum):
     """Features a cloud may or may not offer; modules ask before they rely on one."""
 
     SERVERLESS_SERVING = auto()  # pay-per-request endpoints with no instance to size
-    SCALE_TO_ZERO_SERVING = auto()  # real-time endpoints whose minimum can be 0
+    SCALE_TO_ZERO_SERVING = auto()  # 'serverless' as: the deployment is removed while idle
     SERVERLESS_GPU = auto()  # GPUs on serverless endpoints
     SERVERLESS_IN_VPC = auto()  # serverless endpoints inside the private network
     SERVING_DATA_CAPTURE = auto()  # request/response capture to the data lake

@@ -49,12 +49,14 @@ class Serving(PlatformModule):
         spec = env.serving
         if spec.mode == "serverless":
             # "serverless" is neutral for "pay nothing while idle": a serverless endpoint, or
-            # a real-time endpoint whose deployment scales to zero replicas.
+            # a deployment that stop-idle removes while idle.
             if not (adapter.supports(Capability.SERVERLESS_SERVING)
                     or adapter.supports(Capability.SCALE_TO_ZERO_SERVING)):
                 raise UserError(env.where("serving.mode", f"serverless serving is not "
                                           f"available on {adapter.name}; use realtime"))
-        elif spec.min_instances == 0 and not adapter.supports(Capability.SCALE_TO_ZERO_SERVING):
+        elif spec.min_instances == 0:
+            # No cloud's runtime deploys a real-time model with 0 replicas (SageMaker, Vertex AI
+            # and Azure ML keep one); scaling to zero is what mode: serverless means.
             raise UserError(env.where(
                 "serving.min_instances",
                 f"real-time endpoints on {adapter.name} keep at least 1 instance; "

@@ -125,3 +125,17 @@ def test_explicit_multi_gpu_training_machine_divides_gpu_hours(tmp_path, cloud, 
     assert float(training["costComponents"][0]["monthlyQuantity"]) == 100.0
     blocked = {v["rule"]: v["message"] for v in project["guardrails"] if v["verdict"] == "block"}
     assert blocked["max_gpus"].startswith("4 GPUs"), blocked
+
+
+@pytest.mark.parametrize("cloud", list(IDS))
+def test_realtime_with_zero_instances_is_refused_on_every_cloud(tmp_path, cloud):
+    """No runtime deploys a real-time model with 0 replicas: the same one-line refusal."""
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    text = "name: dev\ncloud: aws\nregion: us-east-1\nserving:\n  mode: realtime\n" \
+           "  min_instances: 0\n"
+    (envs / "dev.yaml").write_text(_variant(text, cloud, "dev"))
+    result = run_cli("synth", "--env-dir", str(envs), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "serving.min_instances: real-time endpoints on" in result.stderr
+    assert result.stderr.strip().count("\n") == 0

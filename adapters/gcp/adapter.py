@@ -15,7 +15,7 @@ from terraml.errors import UserError
 class GcpAdapter(machines.GcpMachines, CloudAdapter):
     name: ClassVar[str] = "gcp"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
-        Capability.SCALE_TO_ZERO_SERVING,  # deployed models with min replicas 0
+        Capability.SCALE_TO_ZERO_SERVING,  # the deployed model is removed while idle
         Capability.SPOT_TRAINING,  # Vertex custom jobs on Spot VMs
         Capability.BATCH_COMPUTE,  # CPU jobs run as Vertex custom jobs: nothing to provision
         Capability.BUDGET_TAG_FILTER,
