@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 if TYPE_CHECKING:
     from adapters.base import CloudAdapter

@@ -12,10 +12,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 if TYPE_CHECKING:
-    from stacks.config import Environment
+    from core.spec import Environment
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 T = TypeVar("T")
 

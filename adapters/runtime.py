@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from adapters import load, retry
 from adapters.machines import AcceleratorChoice, MachineChooser
 from adapters.retry import CloudCallError
-from terraml.errors import UserError
+from core.errors import UserError
 
 if TYPE_CHECKING:
-    from stacks.config import Environment
-    from terraml.runtime.outputs import StackOutputs
+    from core.outputs import StackOutputs
+    from core.spec import Environment
 
 Progress = Callable[[str], None]
 T = TypeVar("T")

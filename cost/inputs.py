@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import UserError
 from cost.batch import batch
-from terraml.errors import UserError
 
 REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 PROVIDER_CLOUD = {"aws": "aws", "google": "gcp", "google-beta": "gcp", "azurerm": "azure",

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 
 def load_usage(path: Path | None) -> dict[str, Any]:

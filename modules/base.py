@@ -7,7 +7,7 @@ from typing import Any
 from constructs import Construct
 
 from adapters.base import CloudAdapter, Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 
 class PlatformModule(Construct):

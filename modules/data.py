@@ -5,8 +5,8 @@ from __future__ import annotations
 from constructs import Construct
 
 from adapters.base import CloudAdapter, Refs
+from core.spec import Environment
 from modules.base import PlatformModule
-from stacks.config import Environment
 
 
 class EncryptionKey(PlatformModule):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from constructs import Construct
 
 from adapters.base import Capability, CloudAdapter, Refs
+from core.errors import UserError
+from core.spec import Environment
 from modules.base import PlatformModule
-from stacks.config import Environment
-from terraml.errors import UserError
 
 
 class Compute(PlatformModule):

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from terraml.errors import EXIT_BAD_INPUT, UserError
+from core.errors import EXIT_BAD_INPUT, UserError
 
 
 def main() -> int:

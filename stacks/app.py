@@ -10,8 +10,8 @@ from cdktn import App
 
 from adapters import get_adapter
 from adapters.base import LocalEmulator
-from stacks.config import Environment, load_environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import Environment, load_environment
 
 DEFAULT_ENV_DIR = Path("environments")
 # S3 native state locking (use_lockfile) needs Terraform/OpenTofu >= 1.10. (Not emitted as

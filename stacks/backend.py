@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cdktn import AzurermBackend, GcsBackend, LocalBackend, S3Backend, TerraformStack
 
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def configure_backend(stack: TerraformStack, env: Environment, *,

@@ -7,13 +7,13 @@ from constructs import Construct
 
 from adapters import get_adapter
 from adapters.base import LocalEmulator
+from core.spec import Environment
 from modules.base import PlatformModule
 from modules.data import DataLake, EncryptionKey, Registry
 from modules.ml import Compute, Serving, Training
 from modules.network import Identity, Network
 from modules.observability import Budget, Monitoring
 from stacks.backend import configure_backend
-from stacks.config import Environment
 from stacks.workloads import serving_workload, training_workload
 
 

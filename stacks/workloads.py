@@ -27,7 +27,7 @@ from typing import Any
 from cdktn import TerraformResource, TerraformStack
 
 from adapters.base import Capability, CloudAdapter, Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 AVG_DURATION_MS = 100  # assumed model latency for request-based serving estimates
 

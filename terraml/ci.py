@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from terraml.errors import UserError
+from core.errors import UserError
 from terraml.files import write_atomically
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "ci"

@@ -11,37 +11,17 @@ from typing import Annotated
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from terraml.errors import EXIT_BAD_INPUT, EXIT_BLOCKED, Blocked, UserError
+from core.errors import EXIT_BAD_INPUT, EXIT_BLOCKED, Blocked, UserError
+from terraml.console import err, one_environment, out, select_environments
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ML platforms on AWS, GCP and Azure from one YAML file per environment.")
-out = Console(width=160) if not sys.stdout.isatty() else Console()
-err = Console(stderr=True)
 
 EnvDir = Annotated[Path, typer.Option("--env-dir", help="Folder of environment files.")]
 EnvNames = Annotated[list[str] | None, typer.Option("--env", "-e",
                                                     help="Environment name (repeatable).")]
-
-
-def _select(env_dir: Path, names: list[str] | None):
-    from stacks.app import environment_files, load_environments
-
-    envs = load_environments(environment_files(env_dir))
-    if names:
-        known = {e.name for e in envs}
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise UserError(f"--env: unknown environment {unknown[0]!r} "
-                            f"(known: {', '.join(sorted(known))})")
-        envs = [e for e in envs if e.name in names]
-    return envs
-
-
-def _one(env_dir: Path, name: str):
-    return _select(env_dir, [name])[0]
 
 
 @app.command()
@@ -50,7 +30,7 @@ def synth(env_dir: EnvDir = Path("environments"), env: EnvNames = None,
     """Synthesize environments to Terraform JSON (cdktf.out/stacks/ml-<env>)."""
     from stacks.app import build_app
 
-    envs = _select(env_dir, env)
+    envs = select_environments(env_dir, env)
     with err.status(f"synthesizing {len(envs)} environment(s)"):
         build_app(envs, outdir=outdir).synth()
     for item in envs:
@@ -64,7 +44,7 @@ def list_envs(env_dir: EnvDir = Path("environments")) -> None:
     table = Table("stack", "cloud", "region", "tier", "serving", "training", "file")
     for column in table.columns:
         column.no_wrap = True
-    for item in _select(env_dir, None):
+    for item in select_environments(env_dir, None):
         training = item.training.instance_type or \
             f"{item.training.accelerator} x{item.training.count}"
         table.add_row(item.stack_name, item.cloud, item.region, item.tier.value,
@@ -76,7 +56,7 @@ def list_envs(env_dir: EnvDir = Path("environments")) -> None:
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Environment files.")]) -> None:
     """Validate environment files (exit 2 on the first error)."""
-    from stacks.config import load_environment
+    from core.spec import load_environment
 
     for path in files:
         load_environment(path)
@@ -86,7 +66,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Environment files
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of environment files (for YAML editor completion)."""
-    from stacks.config import environment_schema
+    from core.spec import environment_schema
 
     sys.stdout.write(json.dumps(environment_schema(), indent=2) + "\n")
 
@@ -106,7 +86,7 @@ def up(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
                         "`cdktf deploy ml-<env>`")
     from terraml.local import deploy
 
-    target = _one(env_dir, env)
+    target = one_environment(env_dir, env)
     with err.status("") as status:
         result = deploy.up(target, outdir=outdir, provider_version=provider_version,
                            progress=lambda m: status.update(m))
@@ -139,7 +119,7 @@ def down(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
                         "`cdktf destroy ml-<env>`")
     from terraml.local import deploy
 
-    target = _one(env_dir, env)
+    target = one_environment(env_dir, env)
     with err.status("") as status:
         destroyed = deploy.down(target, outdir=outdir, provider_version=provider_version,
                                 progress=lambda m: status.update(m))

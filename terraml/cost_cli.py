@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from terraml.errors import UserError
+from core.errors import UserError
 from terraml.files import write_atomically
 
 FORMATS = ("table", "markdown", "json", "html")
@@ -101,7 +101,7 @@ def _emit(fmt: str, output: Path | None, loaded, projects, base_projects=None) -
     from cost import reports
     from cost.diff import diff
     from cost.policy import check
-    from terraml.cli import err, out
+    from terraml.console import err, out
 
     bases = {p.name: p for p in base_projects or []}
     verdicts = {p.name: check(p, c, p.guardrails, bases.get(p.name))
@@ -181,7 +181,7 @@ def refresh(cloud: Annotated[str, typer.Option("--cloud", help="aws | gcp | azur
     """Rebuild a cloud's catalog rows from its official price API (needs network)."""
     from cost.catalog import CATALOG_DIR
     from cost.refresh import merge, read_rows, write_catalog
-    from terraml.cli import out
+    from terraml.console import out
 
     if cloud not in DEFAULT_REGIONS:
         raise UserError(f"--cloud: expected aws, gcp or azure, found {cloud!r}")

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 EnvName = Annotated[str, typer.Option("--env", "-e", help="Environment name.")]
 EnvDir = Annotated[Path, typer.Option("--env-dir", help="Folder of environment files.")]
@@ -24,7 +24,7 @@ Outdir = Annotated[str, typer.Option("--out", help="Synthesis folder (cdktf.out)
 
 def _context(env_name: str, env_dir: Path, outputs: Path | None, outdir: str, **options):
     """The environment, and an opener for its runtime that reports retries on stderr."""
-    from terraml.cli import _one
+    from terraml.console import one_environment as _one
     from terraml.runtime.commands import open_runtime
 
     env = _one(env_dir, env_name)
@@ -37,7 +37,7 @@ def _context(env_name: str, env_dir: Path, outputs: Path | None, outdir: str, **
 
 
 def _console():
-    from terraml.cli import err, out
+    from terraml.console import err, out
 
     return out, err
 

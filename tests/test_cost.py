@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import UserError
 from cost.catalog import load_catalog
 from cost.estimate import estimate
 from cost.inputs import load_projects
 from cost.usage import load_usage
-from terraml.errors import UserError
 from tests.conftest import ROOT, run_cli
 
 PLAN = ROOT / "tests/plans/aws_ml_plan.json"

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
+from core.errors import UserError
 from cost.catalog import load_catalog
 from cost.estimate import estimate
 from cost.inputs import load_projects
 from cost.usage import load_usage
-from terraml.errors import UserError
 from tests.conftest import run_cli
 
 PROVIDER = {"provider": {"aws": [{"region": "us-east-1"}]}}

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from core.spec import GUARDRAIL_RULES
 from cost.catalog import load_catalog
 from cost.estimate import estimate
 from cost.inputs import Project, Resource
 from cost.policy import RULES, check
-from stacks.config import GUARDRAIL_RULES
 from tests.conftest import BASE, run_cli
 
 
@@ -109,8 +109,8 @@ def test_cli_blocks_dev_gpu_endpoint_exit_1(tmp_path):
 
 
 def test_unknown_rule_in_config_is_refused(write_env):
-    from stacks.config import load_environment
-    from terraml.errors import UserError
+    from core.errors import UserError
+    from core.spec import load_environment
 
     with pytest.raises(UserError, match=r"guardrails.actions.max_gpu: expected a guardrail rule"):
         load_environment(write_env(BASE + "guardrails:\n  actions:\n    max_gpu: warn\n"))

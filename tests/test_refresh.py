@@ -9,12 +9,12 @@ import pytest
 import requests
 import responses
 
+from core.errors import UserError
 from cost.catalog import load_catalog
 from cost.refresh import aws as aws_refresh
 from cost.refresh import azure as azure_refresh
 from cost.refresh import gcp as gcp_refresh
 from cost.refresh import merge, read_rows, with_retries, write_catalog
-from terraml.errors import UserError
 
 
 def _azure_item(sku, meter, price, region="eastus", product="Virtual Machines NCasT4_v3 Series"):

@@ -298,10 +298,10 @@ def test_serving_accelerators_are_checked_by_their_neutral_name(project):
     """A Vertex endpoint on n1 + NVIDIA_TESLA_T4 is a T4 for allowed_accelerators."""
     from types import SimpleNamespace
 
-    from stacks.config import load_environment
-    from terraml.errors import Blocked
+    from core.errors import Blocked
+    from core.outputs import StackOutputs
+    from core.spec import load_environment
     from terraml.runtime import commands
-    from terraml.runtime.outputs import StackOutputs
 
     env = load_environment(project / "environments/gdev.yaml")
     outputs = StackOutputs({**OUTPUTS, "serving_instance_type": "n1-standard-8",

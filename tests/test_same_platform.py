@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import pytest
 
+from core.outputs import NEUTRAL_OUTPUTS
+from core.spec import load_environment
 from cost.catalog import load_catalog
 from cost.estimate import estimate
 from cost.inputs import load_projects
 from stacks.app import build_app
-from stacks.config import load_environment
 from tests.conftest import ROOT
 
 IDS = {"aws": ("us-east-1", ""),
        "gcp": ("us-central1", ("project_id: terraml-dev-123\n"
                               "billing_account: 012345-ABCDEF-678901\n")),
        "azure": ("eastus", "subscription_id: 00000000-0000-0000-0000-000000000000\n")}
-CAPABILITY_OUTPUTS = {
-    "storage": ["bucket_raw", "bucket_features", "bucket_models", "bucket_artifacts"],
-    "registry": ["repository_train_url", "repository_serve_url", "model_registry"],
-    "network": ["network_id", "subnet_ids"],
-    "identity": ["training_role", "serving_role"],
-    "training": ["training_instance_type", "training_output_uri", "training_spot"],
-    "serving": ["endpoint_name", "serving_mode"],
-    "monitoring": ["alerts_topic"],
-    "budget": ["budget_name"],
-}
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +40,9 @@ def test_every_capability_on_every_cloud(synthesized, cloud):
 
     doc = json.loads((synthesized / f"stacks/ml-dev-{cloud}/cdk.tf.json").read_text())
     outputs = doc["output"]
-    for capability, names in CAPABILITY_OUTPUTS.items():
+    for layer, names in NEUTRAL_OUTPUTS.items():
         for name in names:
-            assert name in outputs, f"{cloud}: {capability} output {name} missing"
+            assert name in outputs, f"{cloud}: {layer} output {name} missing"
     assert outputs["serving_mode"]["value"] == "serverless"
     assert outputs["training_spot"]["value"] is True
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from adapters.base import LocalEmulator
+from core.errors import UserError
+from core.spec import load_environment
 from stacks.app import build_app
-from stacks.config import load_environment
-from terraml.errors import UserError
 from tests.conftest import BASE
 
 

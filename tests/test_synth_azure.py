@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.config import load_environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import load_environment
 from tests.conftest import ROOT
 from tests.test_synth_aws import one, resources, synth
 

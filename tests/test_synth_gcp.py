@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import load_environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import load_environment
 from tests.conftest import ROOT, run_cli
 from tests.test_synth_aws import one, resources, synth
 

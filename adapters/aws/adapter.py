@@ -16,7 +16,7 @@ from adapters.aws import registry as aws_registry
 from adapters.aws import serving as aws_serving
 from adapters.aws.provider import configure_provider
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 
 class AwsAdapter(machines.AwsMachines, CloudAdapter):

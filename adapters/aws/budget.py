@@ -10,7 +10,7 @@ from cdktn_provider_aws.budgets_budget import (
 from constructs import Construct
 
 from adapters.base import Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def budget(scope: Construct, env: Environment, monitoring: Refs) -> Refs:

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.base import Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def compute(scope: Construct, env: Environment, network: Refs, partition: str) -> Refs:

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.base import Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 READ_OBJECTS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
 WRITE_OBJECTS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]

@@ -7,7 +7,7 @@ from constructs import Construct
 
 from adapters.base import Refs
 from adapters.suppress import skip_checks
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def log_group(scope: Construct, cid: str, env: Environment, name: str,

@@ -18,7 +18,7 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.base import Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 PUBLISHERS = ("events.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
 

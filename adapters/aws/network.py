@@ -33,7 +33,7 @@ from constructs import Construct
 from adapters.aws import policy
 from adapters.aws.logs import log_group
 from adapters.base import Refs
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def network(scope: Construct, env: Environment, key: Refs) -> Refs:

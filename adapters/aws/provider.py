@@ -8,7 +8,7 @@ from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 
 from adapters.base import LocalEmulator
-from stacks.config import Environment
+from core.spec import Environment
 
 # Every service the stack (and the runtime) calls; all are sent to the emulator locally.
 EMULATED_SERVICES = (

@@ -16,7 +16,7 @@ from constructs import Construct
 from adapters.aws.storage import protect
 from adapters.base import Refs
 from adapters.suppress import skip_checks
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def lifecycle_rules(keep_images: int) -> str:

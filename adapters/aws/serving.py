@@ -33,7 +33,7 @@ from adapters.aws.logs import log_group
 from adapters.aws.machines import has_local_nvme
 from adapters.base import AcceleratorChoice, Refs
 from adapters.suppress import skip_checks
-from stacks.config import Environment
+from core.spec import Environment
 
 VARIANT = "primary"
 

@@ -42,7 +42,7 @@ from constructs import Construct
 from adapters.aws import policy
 from adapters.base import Refs
 from adapters.suppress import skip_checks
-from stacks.config import Environment
+from core.spec import Environment
 
 # Services that encrypt with the environment key on our behalf.
 KEY_USERS = ("logs.{region}.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com",

@@ -11,8 +11,8 @@ from constructs import Construct
 from adapters.azure import machines
 from adapters.azure import resources as az
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
-from stacks.config import Environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import Environment
 
 
 class AzureAdapter(machines.AzureMachines, CloudAdapter):

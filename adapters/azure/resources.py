@@ -55,7 +55,7 @@ from constructs import Construct
 from adapters.azure.machines import global_name
 from adapters.base import AcceleratorChoice, Refs
 from adapters.suppress import skip_checks
-from stacks.config import Environment
+from core.spec import Environment
 
 ONLINE_ENDPOINT = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01"
 

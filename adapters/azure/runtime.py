@@ -52,7 +52,7 @@ from adapters.runtime import (
     as_utc,
     split_traffic,
 )
-from terraml.errors import UserError
+from core.errors import UserError
 
 ARM = "https://management.azure.com"
 JOB_STATES = {"NotStarted": PENDING, "Queued": PENDING, "Preparing": PENDING,

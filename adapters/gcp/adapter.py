@@ -8,8 +8,8 @@ from constructs import Construct
 
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
 from adapters.gcp import foundation, machines, operations, platform, storage
-from stacks.config import Environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import Environment
 
 
 class GcpAdapter(machines.GcpMachines, CloudAdapter):
@@ -47,8 +47,11 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         return platform.identity(scope, env, key, data, registry)
 
     def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
-        # CPU batch work runs as Vertex AI custom jobs on this machine type: no pool to create.
-        return Refs(outputs={"batch_machine_type": machines.CPU_MACHINES[env.compute.size]})
+        # CPU batch work runs as Vertex AI custom jobs on this machine type: no pool to create;
+        # the "queue" is the project's custom-jobs collection in the region.
+        return Refs(outputs={
+            "batch_queue": f"projects/{env.project_id}/locations/{env.region}/customJobs",
+            "batch_machine_type": machines.CPU_MACHINES[env.compute.size]})
 
     def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                  data: Refs, identity: Refs) -> Refs:

@@ -20,8 +20,8 @@ from constructs import Construct
 from adapters.base import Refs
 from adapters.gcp.labels import labels
 from adapters.suppress import skip_checks
-from stacks.config import Environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import Environment
 
 APIS = ("aiplatform", "storage", "cloudkms", "artifactregistry", "compute", "bigquery",
         "monitoring", "logging", "iam", "billingbudgets", "cloudresourcemanager",

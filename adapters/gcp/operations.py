@@ -28,8 +28,8 @@ from constructs import Construct
 
 from adapters.base import AcceleratorChoice, Refs
 from adapters.gcp.labels import clean
-from stacks.config import Environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import Environment
 
 
 def endpoint_id(prefix: str) -> str:

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from adapters.base import Refs
 from adapters.gcp.foundation import ENCRYPTER
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def network(scope: Construct, env: Environment, key: Refs) -> Refs:

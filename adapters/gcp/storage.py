@@ -28,7 +28,7 @@ from constructs import Construct
 from adapters.base import Refs
 from adapters.gcp.foundation import protect
 from adapters.suppress import skip_checks
-from stacks.config import Environment
+from core.spec import Environment
 
 
 def _bucket(scope: Construct, env: Environment, name: str, key: Refs,

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 CATALOG_DIR = Path(__file__).parent
 HEADER = ["cloud", "service", "sku", "region", "unit", "usd", "price_kind", "source",

@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.errors import UserError
 from cost.catalog import HEADER, _validate
-from terraml.errors import UserError
 
 Row = dict[str, str]
 

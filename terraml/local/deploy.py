@@ -12,8 +12,8 @@ from pathlib import Path
 
 from adapters import get_adapter
 from adapters.base import Capability, LocalEmulator
-from stacks.config import Environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.spec import Environment
 from terraml.local import emulator as emulators
 from terraml.local.terraform import Terraform, prepare
 from terraml.local.verify import Check, verify

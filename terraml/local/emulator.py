@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 STATE_DIR = Path(".terraml/local")
 

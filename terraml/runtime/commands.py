@@ -26,11 +26,11 @@ from adapters.runtime import (
     machine_chooser,
     runtime_class,
 )
+from core.errors import UserError
+from core.spec import ACCELERATORS, Environment
 from cost.accelerators import accelerator_of
 from cost.burn import instance_hourly, training_hourly
 from cost.catalog import load_catalog
-from stacks.config import ACCELERATORS, Environment
-from terraml.errors import UserError
 from terraml.runtime import guard
 from terraml.runtime.outputs import load_outputs
 

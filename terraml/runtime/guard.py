@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from adapters.machines import AcceleratorChoice
+from core.errors import Blocked
+from core.spec import Environment
 from cost.policy import Verdict, apply_actions
-from stacks.config import Environment
-from terraml.errors import Blocked
 
 
 def _machine_findings(env: Environment, kind: str, resource: str, machine: AcceleratorChoice,

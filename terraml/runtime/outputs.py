@@ -12,34 +12,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stacks.config import Environment
-from terraml.errors import UserError
+from core.errors import UserError
+from core.outputs import StackOutputs
+from core.spec import Environment
 from terraml.local import emulator as emulators
-
-
-@dataclass(frozen=True)
-class StackOutputs:
-    values: dict[str, Any]
-    source: str  # where the values came from, for error messages
-    endpoint: str | None = None  # the local emulator, when the stack runs there
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.values.get(name, default)
-
-    def require(self, *names: str) -> list[Any]:
-        """The values of `names`; `UserError` naming the first missing one."""
-        missing = [n for n in names if self.values.get(n) in (None, "")]
-        if missing:
-            raise UserError(f"{self.source}: stack output {missing[0]!r} is missing: redeploy "
-                            "the stack with this terraml version")
-        return [self.values[n] for n in names]
-
-    def __getitem__(self, name: str) -> Any:
-        return self.require(name)[0]
 
 
 def _flatten(raw: Any, source: str) -> dict[str, Any]:

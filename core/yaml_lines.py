@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from terraml.errors import UserError
+from core.errors import UserError
 
 LinePath = tuple[str | int, ...]
 

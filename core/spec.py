@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from stacks.yaml_lines import dotted, load_with_lines, nearest_line
-from terraml.errors import UserError
+from core.errors import UserError
+from core.yaml_lines import dotted, load_with_lines, nearest_line
 
 ACCELERATORS = ("T4", "A10G", "L4", "A100", "H100")
 CPU_SIZES = ("small", "medium", "large", "xlarge")
