@@ -60,8 +60,23 @@ class CloudAdapter(MachineChooser):
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
 
+    # Terraform provider -> default version constraint. It must admit the version the Python
+    # bindings were generated from (tests/test_provider_versions.py checks it), so the
+    # synthesized JSON meets the schema it was written for; `providers:` in the environment
+    # file overrides it (private mirrors, the local deploy's mirrored version).
+    provider_versions: ClassVar[dict[str, str]]
+
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+    def pin_providers(self, stack: Construct, env: Environment,
+                      local_version: str | None = None) -> None:
+        """Write each provider's version constraint: the local deploy's mirrored version,
+        else the environment's `providers:` override, else this cloud's default."""
+        chosen = env.providers.model_dump(exclude_unset=True, exclude_none=True)
+        for provider, default in self.provider_versions.items():
+            version = local_version or chosen.get(provider) or default
+            stack.add_override(f"terraform.required_providers.{provider}.version", version)
 
     def require(self, capability: Capability, env: Environment, what: str) -> None:
         """Raise a one-line `UserError` when the environment needs a missing capability."""

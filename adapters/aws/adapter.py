@@ -30,12 +30,15 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
         Capability.LOCAL_EMULATOR,
     })
 
+    provider_versions: ClassVar[dict[str, str]] = {"aws": ">= 5.100, < 7.0"}
+
     def __init__(self) -> None:
         self._account = ""
         self._partition = "aws"
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         self._account, self._partition = configure_provider(stack, env, local)
+        self.pin_providers(stack, env, local.provider_version if local else None)
 
     def encryption_key(self, scope: Construct, env: Environment) -> Refs:
         return storage.encryption_key(scope, env, self._account, self._partition)

@@ -37,9 +37,6 @@ def configure_provider(stack: TerraformStack, env: Environment,
     elif env.account_id:
         options["allowed_account_ids"] = [env.account_id]
     AwsProvider(stack, "aws", **options)
-    version = (local.provider_version if local and local.provider_version else None) \
-        or env.providers.aws
-    stack.add_override("terraform.required_providers.aws.version", version)
     caller = DataAwsCallerIdentity(stack, "caller")
     partition = DataAwsPartition(stack, "partition")
     account = env.account_id if env.account_id and not local else caller.account_id

@@ -24,6 +24,9 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         Capability.SERVING_DATA_CAPTURE,
     })
 
+    provider_versions: ClassVar[dict[str, str]] = {"azurerm": ">= 5.10, < 6.0",
+                                                   "azapi": ">= 2.13, < 3.0"}
+
     def __init__(self) -> None:
         self._workspace = None
         self._key = Refs()
@@ -37,8 +40,7 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         AzurermProvider(stack, "azurerm", features=[AzurermProviderFeatures()],
                         subscription_id=env.subscription_id, storage_use_azuread=True)
         AzapiProvider(stack, "azapi", subscription_id=env.subscription_id)
-        stack.add_override("terraform.required_providers.azurerm.version", env.providers.azurerm)
-        stack.add_override("terraform.required_providers.azapi.version", env.providers.azapi)
+        self.pin_providers(stack, env)
 
     def encryption_key(self, scope: Construct, env: Environment) -> Refs:
         """Azure has no single data key here: the resource group, Key Vault and log

@@ -21,6 +21,8 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         Capability.BUDGET_TAG_FILTER,
     })
 
+    provider_versions: ClassVar[dict[str, str]] = {"google": ">= 8.7, < 9.0"}
+
     def __init__(self) -> None:
         self._project = None
         self._services: list = []
@@ -29,6 +31,7 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         if local:
             raise UserError("gcp: no local emulator; synthesize with `terraml synth`")
         self._project, self._services = foundation.configure(stack, env)
+        self.pin_providers(stack, env)
 
     def encryption_key(self, scope: Construct, env: Environment) -> Refs:
         return foundation.encryption_key(scope, env, self._project, self._services)

@@ -40,7 +40,6 @@ def configure(stack: TerraformStack, env: Environment) -> tuple[DataGoogleProjec
     # Set through an override: the binding rewrites map keys of provider blocks to
     # snake_case (cost-center -> cost_center), which would break cost-allocation labels.
     provider.add_override("default_labels", labels(env.all_tags()))
-    stack.add_override("terraform.required_providers.google.version", env.providers.google)
     project = DataGoogleProject(stack, "project", project_id=env.project_id)
     services = [ProjectService(stack, f"api-{api}", service=f"{api}.googleapis.com",
                                disable_on_destroy=False) for api in APIS]
