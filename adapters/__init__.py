@@ -19,7 +19,6 @@ _ADAPTERS = {
     "gcp": "adapters.gcp:GcpAdapter",
     "azure": "adapters.azure:AzureAdapter",
 }
-KNOWN_CLOUDS = ("aws", "gcp", "azure")
 
 
 def get_adapter(cloud: str, *, source: str = "") -> CloudAdapter:
@@ -27,18 +26,13 @@ def get_adapter(cloud: str, *, source: str = "") -> CloudAdapter:
     where = f"{source}: " if source else ""
     target = _ADAPTERS.get(cloud)
     if target is None:
-        if cloud in KNOWN_CLOUDS:
-            raise UserError(
-                f"{where}cloud: '{cloud}' is not supported yet by this terraml version "
-                f"(supported: {', '.join(sorted(_ADAPTERS))})"
-            )
-        raise UserError(f"{where}cloud: expected one of {', '.join(KNOWN_CLOUDS)}, found {cloud!r}")
+        raise UserError(f"{where}cloud: expected one of {', '.join(sorted(_ADAPTERS))}, "
+                        f"found {cloud!r}")
     try:
         adapter = load(target)
-    except ModuleNotFoundError as exc:
-        extra = {"aws": "aws", "gcp": "gcp", "azure": "azure"}[cloud]
+    except ModuleNotFoundError as exc:  # each cloud's bindings and SDKs are the extra of its name
         raise UserError(
-            f"{where}cloud '{cloud}' needs the '{extra}' extra: pip install 'terraml[{extra}]' "
+            f"{where}cloud '{cloud}' needs the '{cloud}' extra: pip install 'terraml[{cloud}]' "
             f"(missing module {exc.name})"
         ) from None
     return adapter()

@@ -4,16 +4,20 @@ One `CloudAdapter` subclass per cloud, in its own package. `modules/` and
 `stacks/` talk only to this interface and ask `supports(Capability.X)` instead
 of comparing cloud names (the SkyPilot `Cloud` + features pattern).
 
-Contract for every building method: it is called once per stack, in the order
-`configure`, `encryption_key`, `network`, `data_lake`, `registry`, `identity`,
-`compute`, `training`, `serving`, `monitoring`, `budget`; it creates L1 provider
-resources under `scope` with stable construct ids and returns a `Refs` object
-whose `outputs` become stack outputs with the same neutral names on every cloud.
+A cloud implements `configure` and, for each platform layer it offers (see
+`modules/layers.py`), one builder registered for the layer's name: a method marked
+`@builds("serving")`, or a function in the cloud's own module registered with
+`@AwsAdapter.implementation("serving")`. A builder is called once per stack, after the
+layers it needs, as `builder(scope, env, **refs)` where `refs` holds the `Refs` of those
+layers by name; it creates L1 provider resources under `scope` with stable construct ids and
+returns a `Refs` whose `outputs` carry the neutral names of `core/outputs.py`. A cloud
+without a builder for an enabled layer gets one `UserError` naming the setting.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,7 +28,15 @@ from core.capabilities import Capability
 from core.errors import UserError
 from core.spec import Environment
 
-__all__ = ["AcceleratorChoice", "Capability", "CloudAdapter", "LocalEmulator", "Refs"]
+__all__ = ["AcceleratorChoice", "Capability", "CloudAdapter", "LocalEmulator", "Refs", "builds"]
+
+
+def builds(layer: str) -> Callable:
+    """Mark a `CloudAdapter` method as the cloud's builder for `layer`."""
+    def mark(method: Callable) -> Callable:
+        method.__builds_layer__ = layer
+        return method
+    return mark
 
 
 @dataclass(frozen=True)
@@ -78,63 +90,39 @@ class CloudAdapter(MachineChooser):
             version = local_version or chosen.get(provider) or default
             stack.add_override(f"terraform.required_providers.{provider}.version", version)
 
-    def require(self, capability: Capability, env: Environment, what: str) -> None:
-        """Raise a one-line `UserError` when the environment needs a missing capability."""
-        if not self.supports(capability):
-            raise UserError(
-                f"environment '{env.name}': {what} is not available on {self.name} "
-                f"(missing capability {capability.name})"
-            )
+    # -- layers -------------------------------------------------------------------------
 
-    # -- building steps ---------------------------------------------------------------
+    builders: ClassVar[dict[str, Callable[..., Refs]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.builders = {layer: method for klass in reversed(cls.__mro__)
+                        for method in vars(klass).values()
+                        if (layer := getattr(method, "__builds_layer__", None))}
+
+    @classmethod
+    def implementation(cls, layer: str) -> Callable:
+        """Register `function(adapter, scope, env, **refs) -> Refs` as this cloud's builder
+        for `layer` (for layers whose code lives in its own module of the cloud's package)."""
+        def register(function: Callable[..., Refs]) -> Callable[..., Refs]:
+            cls.builders = {**cls.builders, layer: function}
+            return function
+        return register
+
+    def implements(self, layer: str) -> bool:
+        return layer in self.builders
+
+    def build(self, layer: str, scope: Construct, env: Environment, setting: str,
+              **refs: Refs | None) -> Refs:
+        """Run this cloud's builder for `layer`; a one-line `UserError` naming `setting` when
+        the cloud does not offer the layer."""
+        builder = self.builders.get(layer)
+        if builder is None:
+            raise UserError(env.where(setting, f"the {layer} layer is not available on "
+                                               f"{self.name}; turn it off for this cloud"))
+        return builder(self, scope, env, **refs)
 
     @abstractmethod
     def configure(self, stack: Construct, env: Environment,
                   local: LocalEmulator | None) -> None:
         """Providers, version constraints, state backend and default tags/labels."""
-
-    @abstractmethod
-    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
-        """A customer-managed key for everything at rest. Outputs: `kms_key`."""
-
-    @abstractmethod
-    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        """Private network. Outputs: `network_id`, `subnet_ids`, `security_group_id`."""
-
-    @abstractmethod
-    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        """Buckets (raw, features, models, artifacts, ...) and a table catalog.
-        Outputs: `bucket_<name>` for each bucket, `catalog_database`."""
-
-    @abstractmethod
-    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        """Container repositories and a model registry.
-        Outputs: `repository_<name>_url`, `model_registry`."""
-
-    @abstractmethod
-    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
-                 registry: Refs) -> Refs:
-        """Least-privilege identities. Outputs: `training_role`, `serving_role`."""
-
-    @abstractmethod
-    def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
-        """CPU batch pool scaling from zero. Outputs: `batch_queue`."""
-
-    @abstractmethod
-    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                 data: Refs, identity: Refs) -> Refs:
-        """What a training job needs, as outputs (`training_*`); may create nothing."""
-
-    @abstractmethod
-    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                data: Refs, registry: Refs, identity: Refs) -> Refs:
-        """The model endpoint. Outputs: `endpoint_name`, `serving_mode`."""
-
-    @abstractmethod
-    def monitoring(self, scope: Construct, env: Environment, key: Refs,
-                   serving: Refs | None) -> Refs:
-        """Notifications and alarms. Outputs: `alerts_topic`."""
-
-    @abstractmethod
-    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
-        """Monthly budget with threshold notifications. Outputs: `budget_name`."""

@@ -1,4 +1,7 @@
-"""Cloud-neutral constructs (L2/L3): each asks the adapter for provider resources.
+"""Cloud-neutral layer constructs (L2/L3): each asks the adapter for provider resources.
 
-Modules never branch on the cloud's name; they ask `adapter.supports(...)`.
+Modules never branch on the cloud's name; they ask `adapter.supports(...)`. Importing this
+package registers every layer (`modules/layers.py`): one line per layer module.
 """
+
+from modules import data, ml, network, observability  # noqa: F401  (each registers its layers)

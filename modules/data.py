@@ -1,36 +1,23 @@
-"""Encryption key, data lake and registry modules."""
+"""Encryption key, data lake and registry layers."""
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from adapters.base import CloudAdapter, Refs
-from core.spec import Environment
 from modules.base import PlatformModule
+from modules.layers import layer
 
 
+@layer("key", setting="cloud")
 class EncryptionKey(PlatformModule):
-    """A customer-managed key for everything this environment stores."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.encryption_key(self, env)
+    """A customer-managed key for everything this environment stores. Outputs: `kms_key`."""
 
 
+@layer("data", setting="data", needs=("key",))
 class DataLake(PlatformModule):
-    """Encrypted, versioned, private buckets (raw, features, models, artifacts) + table catalog."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.data_lake(self, env, key)
+    """Encrypted, versioned, private buckets (raw, features, models, artifacts) + table catalog.
+    Outputs: `bucket_<name>` for each bucket, `catalog_database`."""
 
 
+@layer("registry", setting="registry", needs=("key",))
 class Registry(PlatformModule):
-    """Container repositories (train, serve) and the model registry."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.registry(self, env, key)
+    """Container repositories (train, serve) and the model registry.
+    Outputs: `repository_<name>_url`, `model_registry`."""

@@ -1,33 +1,32 @@
-"""Batch compute, training and serving modules, with the capability checks they rely on."""
+"""Batch compute, training and serving layers, with the capability checks they rely on."""
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from adapters.base import Capability, CloudAdapter, Refs
+from adapters.base import Capability, CloudAdapter
 from core.errors import UserError
 from core.spec import Environment
 from modules.base import PlatformModule
+from modules.layers import layer
 
 
+@layer("compute", setting="compute.enabled", needs=("network", "identity"),
+       enabled=lambda env: env.compute.enabled)
 class Compute(PlatformModule):
-    """A CPU batch pool for preprocessing and evaluation jobs, scaling from zero."""
+    """A CPU batch pool for preprocessing and evaluation jobs, scaling from zero.
+    Outputs: `batch_queue`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, network: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
+    def check(self, adapter: CloudAdapter, env: Environment) -> None:
         if not adapter.supports(Capability.BATCH_COMPUTE):
             raise UserError(env.where("compute.enabled",
                                       f"no managed batch pool on {adapter.name}; set false"))
-        self.refs = adapter.compute(self, env, network)
 
 
+@layer("training", setting="training", needs=("key", "network", "data", "identity"))
 class Training(PlatformModule):
-    """What a training job needs (identity, output and checkpoint locations, network, key)."""
+    """What a training job needs (identity, output and checkpoint locations, network, key),
+    as `training_*` outputs; may create nothing."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs, network: Refs, data: Refs, identity: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
+    def check(self, adapter: CloudAdapter, env: Environment) -> None:
         spec = env.training
         if spec.spot and not adapter.supports(Capability.SPOT_TRAINING):
             raise UserError(env.where("training.spot",
@@ -36,16 +35,16 @@ class Training(PlatformModule):
             adapter.training_machine(spec.accelerator, spec.count, spec.instance_type)
         except UserError as exc:
             raise UserError(env.where("training.count", str(exc))) from None
-        self.refs = adapter.training(self, env, key, network, data, identity)
 
 
+@layer("serving", setting="serving.enabled",
+       needs=("key", "network", "data", "registry", "identity"),
+       enabled=lambda env: env.serving.enabled)
 class Serving(PlatformModule):
-    """The model endpoint: serverless (scale to zero) or real-time with autoscaling."""
+    """The model endpoint: serverless (scale to zero) or real-time with autoscaling.
+    Outputs: `endpoint_name`, `serving_mode`, `serving_instance_type`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs, network: Refs, data: Refs, registry: Refs,
-                 identity: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
+    def check(self, adapter: CloudAdapter, env: Environment) -> None:
         spec = env.serving
         if spec.mode == "serverless":
             # "serverless" is neutral for "pay nothing while idle": a serverless endpoint, or
@@ -66,4 +65,3 @@ class Serving(PlatformModule):
                 adapter.serving_machine(spec.accelerator, spec.size, spec.instance_type)
             except UserError as exc:
                 raise UserError(env.where("serving.accelerator", str(exc))) from None
-        self.refs = adapter.serving(self, env, key, network, data, registry, identity)

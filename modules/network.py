@@ -1,27 +1,18 @@
-"""Private network and least-privilege identities."""
+"""Private network and least-privilege identity layers."""
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from adapters.base import CloudAdapter, Refs
-from core.spec import Environment
 from modules.base import PlatformModule
+from modules.layers import layer
 
 
+@layer("network", setting="network", needs=("key",))
 class Network(PlatformModule):
-    """Private subnets across zones; egress through private endpoints (NAT only on request)."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.network(self, env, key)
+    """Private subnets across zones; egress through private endpoints (NAT only on request).
+    Outputs: `network_id`, `subnet_ids`, `security_group_id`."""
 
 
+@layer("identity", setting="cloud", needs=("key", "data", "registry"))
 class Identity(PlatformModule):
-    """Training and serving identities scoped to this environment's data, key and images."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs, data: Refs, registry: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.identity(self, env, key, data, registry)
+    """Training and serving identities scoped to this environment's data, key and images.
+    Outputs: `training_role`, `serving_role`."""

@@ -1,27 +1,18 @@
-"""Monitoring (notifications, endpoint alarms, failed-job events) and the monthly budget."""
+"""Monitoring (notifications, endpoint alarms, failed-job events) and budget layers."""
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from adapters.base import CloudAdapter, Refs
-from core.spec import Environment
 from modules.base import PlatformModule
+from modules.layers import layer
 
 
+@layer("monitoring", setting="monitoring", needs=("key",), uses=("serving",))
 class Monitoring(PlatformModule):
-    """Alerts channel with email recipients; latency/error alarms when an endpoint exists."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, key: Refs, serving: Refs | None) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.monitoring(self, env, key, serving)
+    """Alerts channel with email recipients; latency/error alarms when an endpoint exists.
+    Outputs: `alerts_topic`."""
 
 
+@layer("budget", setting="budget", needs=("monitoring",))
 class Budget(PlatformModule):
-    """Monthly budget, filtered to this environment, notifying at each threshold."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, monitoring: Refs) -> None:
-        super().__init__(scope, construct_id, adapter=adapter, env=env)
-        self.refs = adapter.budget(self, env, monitoring)
+    """Monthly budget, filtered to this environment, notifying at each threshold.
+    Outputs: `budget_name`."""

@@ -9,10 +9,7 @@ from adapters import get_adapter
 from adapters.base import LocalEmulator
 from core.spec import Environment
 from modules.base import PlatformModule
-from modules.data import DataLake, EncryptionKey, Registry
-from modules.ml import Compute, Serving, Training
-from modules.network import Identity, Network
-from modules.observability import Budget, Monitoring
+from modules.layers import ordered, registered
 from stacks.backend import configure_backend
 from stacks.workloads import serving_workload, training_workload
 
@@ -43,36 +40,19 @@ class MlPlatformStack(TerraformStack):
         adapter.configure(self, env, local)
         configure_backend(self, env, local_state=(local.state_path or "terraform.tfstate")
                           if local else None)
-        common = {"adapter": adapter, "env": env}
-        key = EncryptionKey(self, "key", **common)
-        network = Network(self, "network", key=key.refs, **common)
-        data = DataLake(self, "data", key=key.refs, **common)
-        registry = Registry(self, "registry", key=key.refs, **common)
-        identity = Identity(self, "identity", key=key.refs, data=data.refs,
-                            registry=registry.refs, **common)
-        modules: list[PlatformModule] = [key, network, data, registry, identity]
-        if env.compute.enabled:
-            modules.append(Compute(self, "compute", network=network.refs, **common))
-        training = Training(self, "training", key=key.refs, network=network.refs,
-                            data=data.refs, identity=identity.refs, **common)
-        modules.append(training)
-        serving = None
-        if env.serving.enabled:
-            serving = Serving(self, "serving", key=key.refs, network=network.refs,
-                              data=data.refs, registry=registry.refs, identity=identity.refs,
-                              **common)
-            modules.append(serving)
-        monitoring = Monitoring(self, "monitoring", key=key.refs,
-                                serving=serving.refs if serving else None, **common)
-        budget = Budget(self, "budget", monitoring=monitoring.refs, **common)
-        modules += [monitoring, budget]
-        workloads = [training_workload(env, adapter, training.refs)]
-        if serving is not None:
-            workloads.insert(0, serving_workload(self, env, adapter, serving.refs))
+        built: dict[str, PlatformModule] = {}
+        for item in ordered(env, registered()):
+            refs = {name: built[name].refs for name in item.needs}
+            refs.update({name: built[name].refs if name in built else None
+                         for name in item.uses})
+            built[item.name] = item.construct(self, item.name, adapter=adapter, env=env, **refs)
+        workloads = [training_workload(env, adapter, built["training"].refs)]
+        if "serving" in built:
+            workloads.insert(0, serving_workload(self, env, adapter, built["serving"].refs))
         self.add_override("//.terraml", {"usage": _usage(env), "workloads": workloads,
                                          "guardrails": _policy(env)})
         self.outputs: dict[str, object] = {}
-        for module in modules:
+        for module in built.values():
             self.outputs.update(module.outputs)
         self.outputs.update(environment=env.name, cloud=env.cloud, region=env.region)
         for name, value in sorted(self.outputs.items()):

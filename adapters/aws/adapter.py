@@ -15,7 +15,7 @@ from adapters.aws import network as aws_network
 from adapters.aws import registry as aws_registry
 from adapters.aws import serving as aws_serving
 from adapters.aws.provider import configure_provider
-from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
+from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
 from core.spec import Environment
 
 
@@ -23,10 +23,8 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
     name: ClassVar[str] = "aws"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SERVERLESS_SERVING,
-        Capability.SERVING_DATA_CAPTURE,
         Capability.SPOT_TRAINING,
         Capability.BATCH_COMPUTE,
-        Capability.BUDGET_TAG_FILTER,
         Capability.LOCAL_EMULATOR,
     })
 
@@ -40,25 +38,33 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
         self._account, self._partition = configure_provider(stack, env, local)
         self.pin_providers(stack, env, local.provider_version if local else None)
 
+    @builds("key")
     def encryption_key(self, scope: Construct, env: Environment) -> Refs:
         return storage.encryption_key(scope, env, self._account, self._partition)
 
+    @builds("network")
     def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
         return aws_network.network(scope, env, key)
 
+    @builds("data")
     def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
         return storage.data_lake(scope, env, key, self._account, self._partition)
 
+    @builds("registry")
     def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
         return aws_registry.registry(scope, env, key)
 
+    @builds("identity")
     def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
                  registry: Refs) -> Refs:
         return aws_identity.identity(scope, env, key, data, registry, self._account, self._partition)
 
-    def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
+    @builds("compute")
+    def compute(self, scope: Construct, env: Environment, network: Refs,
+                identity: Refs) -> Refs:
         return aws_compute.compute(scope, env, network, self._partition)
 
+    @builds("training")
     def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                  data: Refs, identity: Refs) -> Refs:
         spec = env.training
@@ -81,14 +87,17 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
             "training_max_parallel_jobs": spec.max_parallel_jobs,
         })
 
+    @builds("serving")
     def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                 data: Refs, registry: Refs, identity: Refs) -> Refs:
         machine = self.endpoint_machine(env)
         return aws_serving.serving(scope, env, machine, key, network, data, registry, identity)
 
+    @builds("monitoring")
     def monitoring(self, scope: Construct, env: Environment, key: Refs,
                    serving: Refs | None) -> Refs:
         return aws_monitoring.monitoring(scope, env, key, serving, self._account)
 
+    @builds("budget")
     def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
         return aws_budget.budget(scope, env, monitoring)

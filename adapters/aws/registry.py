@@ -13,8 +13,8 @@ from cdktn_provider_aws.ecr_repository import (
 from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
 from constructs import Construct
 
-from adapters.aws.storage import protect
 from adapters.base import Refs
+from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
 from core.spec import Environment
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.athena_workgroup import (
     AthenaWorkgroup,
     AthenaWorkgroupConfiguration,
@@ -41,17 +40,13 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.base import Refs
+from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
 from core.spec import Environment
 
 # Services that encrypt with the environment key on our behalf.
 KEY_USERS = ("logs.{region}.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com",
              "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
-
-
-def protect(env: Environment) -> TerraformResourceLifecycle | None:
-    """`prevent_destroy` on stateful resources outside dev."""
-    return TerraformResourceLifecycle(prevent_destroy=True) if env.deletion_protection else None
 
 
 def encryption_key(scope: Construct, env: Environment, account: str, partition: str) -> Refs:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformResourceLifecycle
 from cdktn_provider_azapi.resource import Resource as AzapiResource
 from cdktn_provider_azurerm.application_insights import ApplicationInsights
 from cdktn_provider_azurerm.consumption_budget_resource_group import (
@@ -54,14 +53,11 @@ from constructs import Construct
 
 from adapters.azure.machines import global_name
 from adapters.base import AcceleratorChoice, Refs
+from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
 from core.spec import Environment
 
 ONLINE_ENDPOINT = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2024-04-01"
-
-
-def protect(env: Environment) -> TerraformResourceLifecycle | None:
-    return TerraformResourceLifecycle(prevent_destroy=True) if env.deletion_protection else None
 
 
 def foundation(scope: Construct, env: Environment) -> Refs:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from constructs import Construct
 
-from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs
+from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
 from adapters.gcp import foundation, machines, operations, platform, storage
 from core.errors import UserError
 from core.spec import Environment
@@ -18,7 +18,6 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         Capability.SCALE_TO_ZERO_SERVING,  # the deployed model is removed while idle
         Capability.SPOT_TRAINING,  # Vertex custom jobs on Spot VMs
         Capability.BATCH_COMPUTE,  # CPU jobs run as Vertex custom jobs: nothing to provision
-        Capability.BUDGET_TAG_FILTER,
     })
 
     provider_versions: ClassVar[dict[str, str]] = {"google": ">= 8.7, < 9.0"}
@@ -33,29 +32,37 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         self._project, self._services = foundation.configure(stack, env)
         self.pin_providers(stack, env)
 
+    @builds("key")
     def encryption_key(self, scope: Construct, env: Environment) -> Refs:
         return foundation.encryption_key(scope, env, self._project, self._services)
 
+    @builds("network")
     def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
         return platform.network(scope, env, key)
 
+    @builds("data")
     def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
         return storage.data_lake(scope, env, key)
 
+    @builds("registry")
     def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
         return storage.registry(scope, env, key)
 
+    @builds("identity")
     def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
                  registry: Refs) -> Refs:
         return platform.identity(scope, env, key, data, registry)
 
-    def compute(self, scope: Construct, env: Environment, network: Refs) -> Refs:
+    @builds("compute")
+    def compute(self, scope: Construct, env: Environment, network: Refs,
+                identity: Refs) -> Refs:
         # CPU batch work runs as Vertex AI custom jobs on this machine type: no pool to create;
         # the "queue" is the project's custom-jobs collection in the region.
         return Refs(outputs={
             "batch_queue": f"projects/{env.project_id}/locations/{env.region}/customJobs",
             "batch_machine_type": machines.CPU_MACHINES[env.compute.size]})
 
+    @builds("training")
     def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                  data: Refs, identity: Refs) -> Refs:
         spec = env.training
@@ -77,14 +84,17 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
             "training_max_parallel_jobs": spec.max_parallel_jobs,
         })
 
+    @builds("serving")
     def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
                 data: Refs, registry: Refs, identity: Refs) -> Refs:
         machine = self.endpoint_machine(env)
         return operations.serving(scope, env, machine, key, network, self._project.number)
 
+    @builds("monitoring")
     def monitoring(self, scope: Construct, env: Environment, key: Refs,
                    serving: Refs | None) -> Refs:
         return operations.monitoring(scope, env, serving)
 
+    @builds("budget")
     def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
         return operations.budget(scope, env, monitoring, self._project.number)

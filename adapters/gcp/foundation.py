@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktn import TerraformResourceLifecycle, TerraformStack
+from cdktn import TerraformStack
 from cdktn_provider_google.data_google_bigquery_default_service_account import (
     DataGoogleBigqueryDefaultServiceAccount,
 )
@@ -19,6 +19,7 @@ from constructs import Construct
 
 from adapters.base import Refs
 from adapters.gcp.labels import labels
+from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
 from core.errors import UserError
 from core.spec import Environment
@@ -27,10 +28,6 @@ APIS = ("aiplatform", "storage", "cloudkms", "artifactregistry", "compute", "big
         "monitoring", "logging", "iam", "billingbudgets", "cloudresourcemanager",
         "servicenetworking")
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-
-
-def protect(env: Environment) -> TerraformResourceLifecycle | None:
-    return TerraformResourceLifecycle(prevent_destroy=True) if env.deletion_protection else None
 
 
 def configure(stack: TerraformStack, env: Environment) -> tuple[DataGoogleProject, list]:

@@ -26,7 +26,7 @@ from cdktn_provider_google.storage_bucket import (
 from constructs import Construct
 
 from adapters.base import Refs
-from adapters.gcp.foundation import protect
+from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
 from core.spec import Environment
 
