@@ -1,13 +1,20 @@
 """The runtime half of an adapter: drive a cloud's ML service against what the stack made.
 
-One `CloudRuntime` subclass per cloud (`adapters/<cloud>/runtime.py`), looked up by
-`get_runtime`. The CLI (`terraml/runtime/`) talks only to this interface and the
-neutral records below; guardrails are checked before any method here is called.
+One `CloudRuntime` subclass per cloud (`adapters/<cloud>/runtime.py`), loaded by
+`runtime_class`. The CLI (`terraml.runtime.commands`) talks only to this interface and the
+neutral records and constants below; guardrails are checked before any method here is
+called.
 
 Contract for every method: it makes the calls its docstring names and nothing else;
-a cloud error is raised as `CloudCallError` (transient ones are retried by the
-caller's `terraml.runtime.retry`); anything a failed `deploy_model` created is
+every cloud call goes through `CloudRuntime.call`, which turns the SDK's error into a
+`CloudCallError` (`translate`), retries transient ones with backoff (`adapters.retry`) and
+raises the final failure as a one-line `UserError`. `deploy_model` is the one rollout in
+`adapters.rollout` over the cloud's `rollout_steps`: anything a failed rollout created is
 removed again before it returns or raises.
+
+Shared constants: the neutral job states (`PENDING`, `RUNNING`, `SUCCEEDED`, `FAILED`,
+`STOPPED`; `TERMINAL` are the final ones) that each runtime maps its service's states onto,
+and `CANARY_PERCENT`, the traffic share a new deployment gets before all of it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from adapters.retry import CloudCallError
 from core.errors import UserError
 
 if TYPE_CHECKING:
+    from adapters.rollout import RolloutSteps
     from core.outputs import StackOutputs
     from core.spec import Environment
 
@@ -34,6 +42,9 @@ T = TypeVar("T")
 PENDING, RUNNING, SUCCEEDED, FAILED, STOPPED = "pending", "running", "succeeded", "failed", \
     "stopped"
 TERMINAL = frozenset({SUCCEEDED, FAILED, STOPPED})
+
+# Percent of the endpoint's traffic a new deployment serves before it gets all of it.
+CANARY_PERCENT = 10
 
 
 @dataclass(frozen=True)
@@ -166,11 +177,17 @@ class CloudRuntime(ABC):
     def endpoints(self) -> list[Endpoint]:
         """The environment's endpoints with what is deployed behind them."""
 
-    @abstractmethod
     def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
-        """Register the model, roll it onto the endpoint (new deployment, then traffic),
-        wait for health; on failure restore the previous deployment and remove what this
-        call created."""
+        """Register the model and roll it onto the endpoint with `adapters.rollout.roll_out`
+        over `rollout_steps(request)`: canary, wait healthy, all traffic, retire the old; on
+        failure restore the previous traffic and remove what this call created."""
+        from adapters.rollout import roll_out  # the template imports this module's records
+
+        return roll_out(self.rollout_steps(request), progress)
+
+    @abstractmethod
+    def rollout_steps(self, request: ModelRequest) -> RolloutSteps:
+        """This cloud's primitives for one rollout of `request` (see `adapters.rollout`)."""
 
     @abstractmethod
     def invocations(self, endpoint: Endpoint, since: datetime) -> float:

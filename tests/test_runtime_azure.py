@@ -9,6 +9,8 @@ import json
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -90,7 +92,7 @@ class FakeArm:
             return 200, {}, json.dumps(self.items[path.lower()])
         children = [v for k, v in self.items.items()
                     if k.startswith(path.lower() + "/") and "/" not in k[len(path) + 1:]]
-        if children or path.endswith(("/jobs", "/onlineDeployments", "/computes")):
+        if children or path.endswith(("/jobs", "/deployments", "/computes")):
             return 200, {}, json.dumps({"value": children})
         return 404, {}, json.dumps({"error": {"code": "NotFound", "message": f"{path} not found"}})
 
@@ -101,8 +103,10 @@ class FakeArm:
         self.items[path.lower()] = {**body, "id": path, "name": path.rsplit("/", 1)[-1]}
 
 
-@pytest.fixture
-def arm(tmp_path: Path, monkeypatch):
+@contextmanager
+def fake_arm(tmp_path: Path, monkeypatch) -> Iterator[FakeArm]:
+    """The project (environment file, outputs) in `tmp_path` and an in-memory ARM with the
+    stack's workspace and endpoint, whose deployment `blue` serves 100% of the traffic."""
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments/adev.yaml").write_text(ENV)
     (tmp_path / "outputs.json").write_text(json.dumps(OUTPUTS))
@@ -127,6 +131,12 @@ def arm(tmp_path: Path, monkeypatch):
         for method in ("GET", "PUT", "POST", "DELETE", "PATCH"):
             mock.add_callback(method, re.compile(r"https://management\.azure\.com/.*"),
                               callback=fake)
+        yield fake
+
+
+@pytest.fixture
+def arm(tmp_path: Path, monkeypatch):
+    with fake_arm(tmp_path, monkeypatch) as fake:
         yield fake
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import unquote
@@ -50,6 +52,12 @@ IMAGE = "us-central1-docker.pkg.dev/ml-dev-123/train/trainer:1.0"
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch):
+    return write_project(tmp_path, monkeypatch)
+
+
+def write_project(tmp_path: Path, monkeypatch) -> Path:
+    """The environment file and stack outputs in `tmp_path` (the working directory), with
+    anonymous credentials and fast retries."""
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments/gdev.yaml").write_text(ENV)
     (tmp_path / "outputs.json").write_text(json.dumps({k: {"value": v}
@@ -89,6 +97,101 @@ def _sent(path_end: str):
 def _op(name: str, response: dict) -> dict:
     return {"name": f"projects/ml-dev-123/locations/us-central1/operations/{name}",
             "done": True, "response": response}
+
+
+class FakeVertex:
+    """A small stateful Vertex AI REST service for `responses`: CustomJobs, Model Registry
+    versions and the stack's endpoint (deploy, traffic split, undeploy). Long-running
+    operations are answered done. Deployed models are available unless their display name
+    ends with one of `sick` (then their status carries a health-check message)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict] = {}
+        self.models: dict[str, list[str]] = {}  # model name -> version ids
+        self.deployed: dict[str, dict] = {}  # deployed model id -> its JSON
+        self.split: dict[str, int] = {}
+        self.sick: set[str] = set()
+        self._ids = iter(range(900, 10_000))
+
+    def endpoint(self) -> dict:
+        return _endpoint(list(self.deployed.values()), dict(self.split))
+
+    def serve(self, deployed_id: str, model: str) -> None:
+        """A deployed model already on the endpoint with all traffic."""
+        self.deployed[deployed_id] = {**OLD, "id": deployed_id, "model": model,
+                                      "status": {"availableReplicaCount": 2}}
+        self.split = {deployed_id: 100}
+
+    def __call__(self, request):
+        path = unquote(request.url.split("?")[0].split("/v1/", 1)[1])
+        body = json.loads(request.body) if request.body else {}
+        method, here = request.method, f"{RES}/endpoints/{ENDPOINT_ID}"
+        if path == f"{RES}/customJobs":
+            if method == "POST":
+                name = f"{RES}/customJobs/{next(self._ids)}"
+                self.jobs[name] = {**body, "name": name, "state": "JOB_STATE_PENDING"}
+                return _json(self.jobs[name])
+            return _json({"customJobs": list(self.jobs.values())})
+        if path in self.jobs:
+            return _json(self.jobs[path])
+        if path == f"{RES}/models":
+            return _json({"models": [{"name": m, "displayName": "terraml-gdev"}
+                                     for m in self.models]})
+        if path == f"{RES}/models:upload":
+            model = body.get("parentModel") or f"{RES}/models/{next(self._ids)}"
+            versions = self.models.setdefault(model, [])
+            versions.append(str(len(versions) + 1))
+            return _json(_op("upload", {
+                "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UploadModelResponse",
+                "model": model, "modelVersionId": versions[-1]}))
+        if path.endswith(":deleteVersion"):
+            model, version = path.removesuffix(":deleteVersion").split("@")
+            self.models[model].remove(version)
+            return _json(_op("delete", {"@type": "type.googleapis.com/google.protobuf.Empty"}))
+        if method == "DELETE" and path in self.models:
+            del self.models[path]
+            return _json(_op("delete", {"@type": "type.googleapis.com/google.protobuf.Empty"}))
+        if path == here and method == "GET":
+            return _json(self.endpoint())
+        if path == here and method == "PATCH":
+            self.split = body["trafficSplit"]
+            return _json(self.endpoint())
+        if path == f"{here}:deployModel":
+            deployed_id = str(next(self._ids))
+            model = {**body["deployedModel"], "id": deployed_id,
+                     "status": {"availableReplicaCount": 2}}
+            if model.get("displayName", "").endswith(tuple(self.sick)):
+                model["status"] = {"message": "container failed its health check",
+                                   "availableReplicaCount": 0}
+            self.deployed[deployed_id] = model
+            self.split = {(deployed_id if k == "0" else k): v
+                          for k, v in body["trafficSplit"].items()}
+            return _json(_op("deploy", {
+                "@type": "type.googleapis.com/google.cloud.aiplatform.v1.DeployModelResponse",
+                "deployedModel": {"id": deployed_id}}))
+        if path == f"{here}:undeployModel":
+            self.deployed.pop(body["deployedModelId"])
+            self.split = body.get("trafficSplit") or {}
+            return _json(_op("undeploy", {
+                "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UndeployModelResponse"}))
+        return 404, {}, json.dumps({"error": {"code": 404, "status": "NOT_FOUND",
+                                              "message": f"{path} not found"}})
+
+
+def _json(body: dict) -> tuple[int, dict, str]:
+    return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+@contextmanager
+def fake_vertex(tmp_path: Path, monkeypatch) -> Iterator[FakeVertex]:
+    """The project (`write_project`) with a `FakeVertex` answering
+    every aiplatform REST call; its endpoint starts empty."""
+    write_project(tmp_path, monkeypatch)
+    fake = FakeVertex()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            mock.add_callback(method, re.compile(re.escape(HOST) + r"/.*"), callback=fake)
+        yield fake
 
 
 @responses.activate

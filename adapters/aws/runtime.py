@@ -1,10 +1,13 @@
 """AWS runtime: SageMaker training jobs, model packages, blue/green endpoint updates,
 CloudWatch invocation metrics and notebook instances (boto3).
 
-Rollouts use SageMaker's blue/green update: the new endpoint configuration comes up
-on a new fleet, a canary share of traffic moves first, and SageMaker rolls back by
-itself when the stack's latency / 5xx alarms fire. terraml then waits for the endpoint
-and, on failure, removes the configuration and model it created and rejects the package.
+Rollouts are `adapters.rollout`'s template over `_BlueGreenRollout`, whose traffic steps
+are SageMaker's native blue/green update: one `UpdateEndpoint` brings the new endpoint
+configuration up on a new fleet, moves a canary of `adapters.runtime.CANARY_PERCENT`
+capacity first, bakes it, then shifts the rest, and rolls back by itself when the stack's
+latency / 5xx alarms fire.
+terraml waits for the endpoint to settle and, on failure, removes the configuration and
+model it created and rejects the package.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from adapters.aws.machines import has_local_nvme
+from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
     FAILED,
     PENDING,
@@ -31,8 +35,6 @@ from adapters.runtime import (
     Job,
     ModelRequest,
     Notebook,
-    Progress,
-    Rollout,
     TrainingRequest,
 )
 
@@ -43,7 +45,6 @@ JOB_STATES = {"InProgress": RUNNING, "Completed": SUCCEEDED, "Failed": FAILED,
               "Stopping": STOPPED, "Stopped": STOPPED}
 SETTLED = {"InService", "Failed", "OutOfService"}
 TRAINING_VOLUME_GB = 50
-CANARY_PERCENT = 10
 CANARY_WAIT_SECONDS = 300
 DEPLOYED_PREFIX = "m-"  # names of configs/models made by deploy-model: <prefix>-m-<version>
 
@@ -178,63 +179,8 @@ class AwsRuntime(CloudRuntime):
         return [Endpoint(found["EndpointName"], found.get("EndpointStatus", "?"), deployments,
                          found.get("LastModifiedTime") or found.get("CreationTime"))]
 
-    def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
-        out = self.outputs
-        group, role, endpoint_name = out.require("model_registry", "serving_role",
-                                                 "endpoint_name")
-        name = f"{self.env.prefix}-{DEPLOYED_PREFIX}{request.version}"
-        undo: list[tuple[str, dict[str, Any]]] = []
-        package = self.sm(
-            "CreateModelPackage", ModelPackageGroupName=group,
-            ModelPackageDescription=f"terraml deploy-model {request.version}",
-            InferenceSpecification={
-                "Containers": [{"Image": request.image, "ModelDataUrl": request.model_uri}],
-                "SupportedContentTypes": ["application/json"],
-                "SupportedResponseMIMETypes": ["application/json"]},
-            ModelApprovalStatus="PendingManualApproval", Tags=self._tags())["ModelPackageArn"]
-        progress(f"registered {package}")
-        current = self._describe_endpoint()
-        try:
-            previous = self.sm("DescribeEndpointConfig",
-                               EndpointConfigName=current["EndpointConfigName"]) \
-                if current else None
-            serverless = out.get("serving_mode") == "serverless"
-            model: dict[str, Any] = {"ModelName": name, "ExecutionRoleArn": role,
-                                     "PrimaryContainer": {"ModelPackageName": package},
-                                     "EnableNetworkIsolation": True, "Tags": self._tags()}
-            if not serverless:
-                model["VpcConfig"] = {"Subnets": list(out["training_subnet_ids"]),
-                                      "SecurityGroupIds": [out["training_security_group_id"]]}
-            self.sm("CreateModel", **model)
-            undo.append(("DeleteModel", {"ModelName": name}))
-            self.sm("CreateEndpointConfig", **self._config(name, previous, serverless))
-            undo.append(("DeleteEndpointConfig", {"EndpointConfigName": name}))
-            if current is None:
-                progress(f"creating endpoint {endpoint_name}")
-                self.sm("CreateEndpoint", EndpointName=endpoint_name, EndpointConfigName=name,
-                        Tags=self._tags())
-                undo.insert(0, ("DeleteEndpoint", {"EndpointName": endpoint_name}))
-            else:
-                progress(f"blue/green update of {endpoint_name}: "
-                         + ("all at once" if serverless else f"{CANARY_PERCENT}% canary first"))
-                self.sm("UpdateEndpoint", EndpointName=endpoint_name, EndpointConfigName=name,
-                        DeploymentConfig=self._blue_green(endpoint_name, serverless))
-            final = self._wait(endpoint_name, progress)
-        except BaseException:
-            self._undo(undo, package)
-            raise
-        healthy = final.get("EndpointStatus") == "InService" and \
-            final.get("EndpointConfigName") == name
-        if not healthy:
-            detail = final.get("FailureReason") or (
-                f"SageMaker rolled back to {final.get('EndpointConfigName')}"
-                if final.get("EndpointStatus") == "InService" else final.get("EndpointStatus"))
-            self._undo(undo, package)
-            return Rollout(package, endpoint_name, name, False, f"rolled back: {detail}")
-        self.sm("UpdateModelPackage", ModelPackageArn=package, ModelApprovalStatus="Approved")
-        if previous is not None:
-            self._retire(previous)
-        return Rollout(package, endpoint_name, name, True, "InService")
+    def rollout_steps(self, request: ModelRequest) -> RolloutSteps:
+        return _BlueGreenRollout(self, request)
 
     def _config(self, name: str, previous: dict[str, Any] | None,
                 serverless: bool) -> dict[str, Any]:
@@ -260,11 +206,14 @@ class AwsRuntime(CloudRuntime):
                        "InitialVariantWeight": 1.0}
         return {"EndpointConfigName": name, "ProductionVariants": [variant], "Tags": self._tags()}
 
-    def _blue_green(self, endpoint_name: str, serverless: bool) -> dict[str, Any]:
+    def _blue_green(self, endpoint_name: str, serverless: bool, canary: int) -> dict[str, Any]:
+        """UpdateEndpoint's DeploymentConfig: a `canary`% capacity canary baked for
+        `CANARY_WAIT_SECONDS`, then all of it (serverless: all at once, SageMaker has no
+        canary there), rolled back by SageMaker when one of the endpoint's alarms fires."""
         routing: dict[str, Any] = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
         if not serverless:
             routing = {"Type": "CANARY", "WaitIntervalInSeconds": CANARY_WAIT_SECONDS,
-                       "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": CANARY_PERCENT}}
+                       "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": canary}}
         config: dict[str, Any] = {"BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": routing, "TerminationWaitInSeconds": 120,
             "MaximumExecutionTimeoutInSeconds": int(self.timeout_seconds)}}
@@ -280,7 +229,9 @@ class AwsRuntime(CloudRuntime):
         return sorted(a["AlarmName"] for a in found.get("MetricAlarms", [])
                       if any(d.get("Value") == endpoint_name for d in a.get("Dimensions", [])))
 
-    def _wait(self, endpoint_name: str, progress: Progress) -> dict[str, Any]:
+    def _wait(self, endpoint_name: str) -> dict[str, Any]:
+        """DescribeEndpoint until it settles (InService, Failed, OutOfService) or the timeout
+        passes (then `FailureReason` says so)."""
         deadline = time.monotonic() + self.timeout_seconds
         while True:
             found = self.sm("DescribeEndpoint", EndpointName=endpoint_name)
@@ -290,20 +241,7 @@ class AwsRuntime(CloudRuntime):
             if time.monotonic() > deadline:
                 return {**found, "FailureReason": f"still {status} after "
                                                   f"{self.timeout_seconds:.0f}s"}
-            progress(f"{endpoint_name}: {status}")
             time.sleep(self.poll_seconds)
-
-    def _undo(self, undo: list[tuple[str, dict[str, Any]]], package: str) -> None:
-        """Remove what a failed rollout created (newest first) and reject the package."""
-        for operation, params in reversed(undo):
-            try:
-                self.sm(operation, **params)
-            except Exception:  # noqa: BLE001, S112 - best effort: keep undoing the rest
-                continue
-        try:
-            self.sm("UpdateModelPackage", ModelPackageArn=package, ModelApprovalStatus="Rejected")
-        except Exception:  # noqa: BLE001, S110 - the rollout error is the one to report
-            pass
 
     def _retire(self, previous: dict[str, Any]) -> None:
         """Delete the configuration and model of the previous terraml rollout (never the
@@ -365,3 +303,121 @@ class AwsRuntime(CloudRuntime):
 
 def _snake(operation: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+class _BlueGreenRollout(RolloutSteps):
+    """SageMaker primitives for one rollout. A deployment here is an endpoint configuration
+    (SageMaker's unit of blue/green; its variants keep their names), named
+    `<prefix>-m-<version>`; the registered model is a model package.
+
+    What SageMaker does natively: `set_traffic` with the canary split starts the blue/green
+    `UpdateEndpoint` (canary of the candidate's share, bake, shift everything, auto-rollback
+    on the endpoint's alarms), so the template's later `set_traffic({candidate: 100})` has
+    nothing left to do, and a rollback's traffic is already restored by SageMaker when
+    `wait_healthy` sees the update fail.
+    """
+
+    def __init__(self, runtime: AwsRuntime, request: ModelRequest) -> None:
+        self.runtime, self.request = runtime, request
+        self.endpoint = runtime.outputs["endpoint_name"]
+        self.name = f"{runtime.env.prefix}-{DEPLOYED_PREFIX}{request.version}"
+        self.serverless = runtime.outputs.get("serving_mode") == "serverless"
+        self.package = ""
+        self.previous: dict[str, Any] | None = None  # the live endpoint configuration
+        self.undo: list[tuple[str, dict[str, Any]]] = []  # what create_candidate made, in order
+
+    def register(self) -> str:
+        """CreateModelPackage in the stack's group, pending approval."""
+        rt, request = self.runtime, self.request
+        group, _, _ = rt.outputs.require("model_registry", "serving_role", "endpoint_name")
+        self.package = rt.sm(
+            "CreateModelPackage", ModelPackageGroupName=group,
+            ModelPackageDescription=f"terraml deploy-model {request.version}",
+            InferenceSpecification={
+                "Containers": [{"Image": request.image, "ModelDataUrl": request.model_uri}],
+                "SupportedContentTypes": ["application/json"],
+                "SupportedResponseMIMETypes": ["application/json"]},
+            ModelApprovalStatus="PendingManualApproval", Tags=rt._tags())["ModelPackageArn"]
+        return self.package
+
+    def current_deployments(self) -> dict[str, int]:
+        """DescribeEndpoint and its DescribeEndpointConfig: the live configuration has all
+        the traffic; nothing when the endpoint was deleted (e.g. by stop-idle)."""
+        current = self.runtime._describe_endpoint()
+        if current is None:
+            return {}
+        self.previous = self.runtime.sm("DescribeEndpointConfig",
+                                        EndpointConfigName=current["EndpointConfigName"])
+        return {current["EndpointConfigName"]: 100}
+
+    def create_candidate(self, others: dict[str, int]) -> Candidate:
+        """CreateModel and CreateEndpointConfig (the live configuration with the new model,
+        or one from the environment); with no endpoint, CreateEndpoint on it, which gives
+        it all traffic at once."""
+        rt, out = self.runtime, self.runtime.outputs
+        model: dict[str, Any] = {"ModelName": self.name, "ExecutionRoleArn": out["serving_role"],
+                                 "PrimaryContainer": {"ModelPackageName": self.package},
+                                 "EnableNetworkIsolation": True, "Tags": rt._tags()}
+        if not self.serverless:
+            model["VpcConfig"] = {"Subnets": list(out["training_subnet_ids"]),
+                                  "SecurityGroupIds": [out["training_security_group_id"]]}
+        rt.sm("CreateModel", **model)
+        self.undo.append(("DeleteModel", {"ModelName": self.name}))
+        rt.sm("CreateEndpointConfig", **rt._config(self.name, self.previous, self.serverless))
+        self.undo.append(("DeleteEndpointConfig", {"EndpointConfigName": self.name}))
+        if self.previous is not None:
+            return Candidate(self.name, {self.previous["EndpointConfigName"]: 100})
+        self.undo.append(("DeleteEndpoint", {"EndpointName": self.endpoint}))
+        rt.sm("CreateEndpoint", EndpointName=self.endpoint, EndpointConfigName=self.name,
+              Tags=rt._tags())
+        return Candidate(self.name, {self.name: 100})
+
+    def set_traffic(self, split: dict[str, int]) -> None:
+        """UpdateEndpoint to the candidate with a blue/green canary of its share in `split`;
+        nothing when `split` gives it everything (the blue/green update already did)."""
+        share = split.get(self.name, 0)
+        if share >= 100:
+            return
+        self.runtime.sm("UpdateEndpoint", EndpointName=self.endpoint,
+                        EndpointConfigName=self.name, DeploymentConfig=self.runtime._blue_green(
+                            self.endpoint, self.serverless, share))
+
+    def wait_healthy(self, candidate: str) -> None:
+        """DescribeEndpoint until it settles: healthy when InService on the candidate; else
+        `Unhealthy` with SageMaker's failure reason or the configuration it rolled back to."""
+        final = self.runtime._wait(self.endpoint)
+        status = final.get("EndpointStatus")
+        if status == "InService" and final.get("EndpointConfigName") == candidate:
+            return
+        raise Unhealthy(final.get("FailureReason") or (
+            f"SageMaker rolled back to {final.get('EndpointConfigName')}"
+            if status == "InService" else str(status)))
+
+    def release(self) -> None:
+        """UpdateModelPackage to Approved."""
+        self.runtime.sm("UpdateModelPackage", ModelPackageArn=self.package,
+                        ModelApprovalStatus="Approved")
+
+    def retire(self, old: list[str], candidate: str) -> None:
+        """DeleteEndpointConfig and DeleteModel of the previous terraml rollout (the stack's
+        placeholder is Terraform's and stays)."""
+        if self.previous is not None:
+            self.runtime._retire(self.previous)
+
+    def remove_candidate(self, restore: dict[str, int] | None) -> None:
+        """Delete what create_candidate made, newest first (DeleteEndpoint, DeleteEndpoint-
+        Config, DeleteModel); `restore` needs no call: SageMaker's rollback keeps or puts back
+        the previous configuration."""
+        for operation, params in reversed(self.undo):
+            try:
+                self.runtime.sm(operation, **params)
+            except Exception:  # noqa: BLE001, S112 - best effort: keep undoing the rest
+                continue
+
+    def unregister(self) -> None:
+        """UpdateModelPackage to Rejected (packages are immutable records; best effort)."""
+        try:
+            self.runtime.sm("UpdateModelPackage", ModelPackageArn=self.package,
+                            ModelApprovalStatus="Rejected")
+        except Exception:  # noqa: BLE001, S110 - the rollout error is the one to report
+            pass

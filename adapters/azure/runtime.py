@@ -2,9 +2,10 @@
 workspace, blue/green managed online deployments, Azure Monitor request metrics and
 compute instances (`azure-ai-ml`, `azure-identity`).
 
-A rollout registers the model version, creates a new deployment next to the live one,
-gives it a canary share of the endpoint's traffic, then all of it, and deletes the old
-deployment; if the new deployment fails, traffic goes back and it is deleted.
+Rollouts are `adapters.rollout`'s template over `_ManagedRollout`: a model version is
+registered, a new managed deployment created next to the live one (with no traffic),
+given the canary share of the endpoint's traffic, then all of it, and the old deployment
+deleted; a rollback gives the old deployments their traffic back and deletes the new one.
 Training runs on the cluster the stack created (its VNet, identity and priority), so
 the machine and spot setting come from the stack, not from the command line.
 """
@@ -33,6 +34,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
     FAILED,
     PENDING,
@@ -46,11 +48,8 @@ from adapters.runtime import (
     Job,
     ModelRequest,
     Notebook,
-    Progress,
-    Rollout,
     TrainingRequest,
     as_utc,
-    split_traffic,
 )
 from core.errors import UserError
 
@@ -59,7 +58,6 @@ JOB_STATES = {"NotStarted": PENDING, "Queued": PENDING, "Preparing": PENDING,
               "Provisioning": PENDING, "Starting": PENDING, "Running": RUNNING,
               "Finalizing": RUNNING, "CancelRequested": STOPPED, "Completed": SUCCEEDED,
               "Failed": FAILED, "Canceled": STOPPED, "NotResponding": FAILED, "Paused": STOPPED}
-CANARY_PERCENT = 10
 LRO_TIMEOUT = 3600
 
 
@@ -204,69 +202,18 @@ class AzureRuntime(CloudRuntime):
         return [Endpoint(endpoint.name, _word(endpoint.provisioning_state) or "?", deployments,
                          changed)]
 
-    def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
-        out = self.outputs
-        endpoint_name, size = out.require("endpoint_name", "serving_instance_type")
-        model = self.call("CreateModel", lambda: self.ml.models.create_or_update(Model(
-            name=self.env.prefix, version=request.version, path=request.model_uri,
-            type="custom_model", tags=self.env.all_tags())))
-        model_id = f"azureml:{model.name}:{model.version}"
-        progress(f"registered {model_id}")
-        name = f"m-{request.version}"[:32]  # deployment names: 3 to 32 characters
-        endpoint = self._endpoint()
-        before = dict(endpoint.traffic or {})
-        new = ManagedOnlineDeployment(
-            name=name, endpoint_name=endpoint_name, model=model_id,
-            environment=MlEnvironment(image=request.image), instance_type=size,
-            instance_count=max(int(out.get("serving_min_replicas") or 1), 1),
-            egress_public_network_access="disabled", tags=self.env.all_tags())
-        shifted = False
-        try:
-            progress(f"creating deployment {name} next to {', '.join(before) or 'none'}")
-            self.call("CreateOnlineDeployment", lambda: self.ml.online_deployments
-                      .begin_create_or_update(new, skip_script_validation=True)
-                      .result(timeout=self.timeout_seconds))
-            created = self.call("GetOnlineDeployment", lambda: self.ml.online_deployments.get(
-                name, endpoint_name=endpoint_name))
-            state = _word(created.provisioning_state)
-            if state.lower() != "succeeded":
-                raise _Unhealthy(f"deployment {name} is {state or 'unknown'}")
-            live = [other for other, share in before.items() if share]
-            shifted = True
-            if live:
-                progress(f"{CANARY_PERCENT}% of traffic to {name}")
-                self._traffic(endpoint, {name: CANARY_PERCENT,
-                                         **split_traffic(100 - CANARY_PERCENT, live, before)})
-            progress(f"all traffic to {name}")
-            self._traffic(endpoint, {name: 100})
-        except (_Unhealthy, UserError) as exc:
-            self._rollback(endpoint, before if shifted else None, name)
-            detail = str(exc)
-            return Rollout(model_id, endpoint_name, name, False,
-                           f"rolled back: {detail}")
-        for old in [other for other in before if other != name]:
-            self.call("DeleteOnlineDeployment", lambda o=old: self.ml.online_deployments
-                      .begin_delete(name=o, endpoint_name=endpoint_name)
-                      .result(timeout=self.timeout_seconds))
-        return Rollout(model_id, endpoint_name, name, True, "serving 100% of traffic")
+    def rollout_steps(self, request: ModelRequest) -> RolloutSteps:
+        return _ManagedRollout(self, request)
 
     def _traffic(self, endpoint: Any, split: dict[str, int]) -> None:
         endpoint.traffic = split
         self.call("UpdateOnlineEndpoint", lambda: self.ml.online_endpoints
                   .begin_create_or_update(endpoint).result(timeout=self.timeout_seconds))
 
-    def _rollback(self, endpoint: Any, before: dict[str, int] | None, version: str) -> None:
-        """Give the old deployments their traffic back (if it moved) and delete `version`."""
-        try:
-            if before is not None:
-                self._traffic(endpoint, before)
-        finally:
-            try:
-                self.call("DeleteOnlineDeployment", lambda: self.ml.online_deployments
-                          .begin_delete(name=version, endpoint_name=endpoint.name)
-                          .result(timeout=self.timeout_seconds))
-            except (UserError, ResourceNotFoundError):
-                pass
+    def _delete_deployment(self, name: str, endpoint_name: str) -> None:
+        self.call("DeleteOnlineDeployment", lambda: self.ml.online_deployments
+                  .begin_delete(name=name, endpoint_name=endpoint_name)
+                  .result(timeout=self.timeout_seconds))
 
     # -- idle spend --------------------------------------------------------------------
 
@@ -309,9 +256,7 @@ class AzureRuntime(CloudRuntime):
 
     def delete_deployments(self, endpoint: Endpoint) -> str:
         for item in endpoint.deployments:
-            self.call("DeleteOnlineDeployment", lambda i=item: self.ml.online_deployments
-                      .begin_delete(name=i.name, endpoint_name=endpoint.name)
-                      .result(timeout=self.timeout_seconds))
+            self._delete_deployment(item.name, endpoint.name)
         return f"deleted {len(endpoint.deployments)} deployment(s); the endpoint stays (free)"
 
     def stop_notebook(self, notebook: Notebook) -> str:
@@ -326,5 +271,81 @@ def _word(value: Any) -> str:
     return str(value or "")
 
 
-class _Unhealthy(Exception):
-    """The new deployment did not come up healthy."""
+class _ManagedRollout(RolloutSteps):
+    """Azure ML primitives for one rollout: deployments are the endpoint's managed online
+    deployments, named `m-<version>`; traffic is the endpoint's `traffic` map."""
+
+    def __init__(self, runtime: AzureRuntime, request: ModelRequest) -> None:
+        self.runtime, self.request = runtime, request
+        self.endpoint = runtime.outputs["endpoint_name"]
+        self.model_id = ""
+        self.name = f"m-{request.version}"[:32]  # deployment names: 3 to 32 characters
+        self.created = False  # CreateOnlineDeployment was sent
+        self._online: Any = None  # the endpoint entity, re-sent with each traffic change
+
+    def register(self) -> str:
+        """CreateModel: version `request.version` of the environment's model."""
+        rt, request = self.runtime, self.request
+        model = rt.call("CreateModel", lambda: rt.ml.models.create_or_update(Model(
+            name=rt.env.prefix, version=request.version, path=request.model_uri,
+            type="custom_model", tags=rt.env.all_tags())))
+        self.model_id = f"azureml:{model.name}:{model.version}"
+        return self.model_id
+
+    def current_deployments(self) -> dict[str, int]:
+        """GetOnlineEndpoint (its traffic map) and ListOnlineDeployments."""
+        self._online = self.runtime._endpoint()
+        traffic = dict(self._online.traffic or {})
+        names = [item.name for item in self.runtime._deployments()]
+        return {name: int(traffic.get(name, 0)) for name in dict.fromkeys([*traffic, *names])}
+
+    def create_candidate(self, others: dict[str, int]) -> Candidate:
+        """CreateOnlineDeployment (waits for provisioning), then GetOnlineDeployment: a
+        deployment that did not provision raises `Unhealthy`. New deployments get no traffic."""
+        rt = self.runtime
+        size = rt.outputs["serving_instance_type"]
+        new = ManagedOnlineDeployment(
+            name=self.name, endpoint_name=self.endpoint, model=self.model_id,
+            environment=MlEnvironment(image=self.request.image), instance_type=size,
+            instance_count=max(int(rt.outputs.get("serving_min_replicas") or 1), 1),
+            egress_public_network_access="disabled", tags=rt.env.all_tags())
+        self.created = True
+        rt.call("CreateOnlineDeployment", lambda: rt.ml.online_deployments
+                .begin_create_or_update(new, skip_script_validation=True)
+                .result(timeout=rt.timeout_seconds))
+        self._provisioned()
+        return Candidate(self.name, dict(self._online.traffic or {}))
+
+    def set_traffic(self, split: dict[str, int]) -> None:
+        """UpdateOnlineEndpoint with `split` as its traffic."""
+        self.runtime._traffic(self._online, split)
+
+    def wait_healthy(self, candidate: str) -> None:
+        """GetOnlineDeployment: still provisioned after taking traffic (managed deployments
+        pass their readiness probe before provisioning succeeds)."""
+        self._provisioned()
+
+    def retire(self, old: list[str], candidate: str) -> None:
+        """DeleteOnlineDeployment of each old deployment."""
+        for name in old:
+            self.runtime._delete_deployment(name, self.endpoint)
+
+    def remove_candidate(self, restore: dict[str, int] | None) -> None:
+        """UpdateOnlineEndpoint back to `restore`, then DeleteOnlineDeployment of the new one."""
+        try:
+            if restore is not None:
+                self.runtime._traffic(self._online, restore)
+        finally:
+            if self.created:
+                try:
+                    self.runtime._delete_deployment(self.name, self.endpoint)
+                except (UserError, ResourceNotFoundError):
+                    pass
+
+    def _provisioned(self) -> None:
+        rt = self.runtime
+        created = rt.call("GetOnlineDeployment", lambda: rt.ml.online_deployments.get(
+            self.name, endpoint_name=self.endpoint))
+        state = _word(created.provisioning_state)
+        if state.lower() != "succeeded":
+            raise Unhealthy(f"deployment {self.name} is {state or 'unknown'}", self.name)

@@ -3,9 +3,10 @@ stack's endpoint, Cloud Monitoring prediction counts and Workbench instances.
 
 Vertex AI calls use `google-cloud-aiplatform`'s v1 clients over the REST transport;
 Cloud Monitoring and Workbench use their REST APIs through the same credentials.
-A rollout uploads a new model version, deploys it next to the serving one with a
-canary share of traffic, checks it is available, moves all traffic and undeploys the
-old model; a failure undeploys the new one and deletes the version it uploaded.
+Rollouts are `adapters.rollout`'s template over `_VertexRollout`: a new Model Registry
+version is deployed next to the serving models with the canary split in the same
+`DeployModel` call, checked available, given all traffic, and the old models undeployed;
+a rollback undeploys the new one (restoring the split) and deletes the uploaded version.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import aiplatform_v1 as v1
 from google.protobuf import field_mask_pb2
 
+from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
     FAILED,
     PENDING,
@@ -34,8 +36,6 @@ from adapters.runtime import (
     Job,
     ModelRequest,
     Notebook,
-    Progress,
-    Rollout,
     TrainingRequest,
     as_utc,
     split_traffic,
@@ -51,7 +51,6 @@ JOB_STATES = {"JOB_STATE_QUEUED": PENDING, "JOB_STATE_PENDING": PENDING,
               "JOB_STATE_PAUSED": STOPPED, "JOB_STATE_UPDATING": RUNNING}
 TRANSIENT = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.InternalServerError,
              gexc.DeadlineExceeded, gexc.GatewayTimeout, gexc.BadGateway)
-CANARY_PERCENT = 10
 OPERATION_TIMEOUT = 3600
 
 
@@ -240,61 +239,8 @@ class GcpRuntime(CloudRuntime):
                                          filter=f'display_name="{self.env.prefix}"'))))
         return found[0].name if found else None
 
-    def deploy_model(self, request: ModelRequest, progress: Progress) -> Rollout:
-        out = self.outputs
-        (role,) = out.require("serving_role")
-        parent_model = self._model_parent()
-        model = v1.Model(display_name=self.env.prefix, artifact_uri=request.model_uri,
-                         container_spec=v1.ModelContainerSpec(image_uri=request.image),
-                         encryption_spec=self._encryption(), labels=self._labels(),
-                         version_aliases=[request.version])
-        uploaded = self.call("UploadModel", lambda: self.models.upload_model(
-            request=v1.UploadModelRequest(parent=self.parent, model=model,
-                                          parent_model=parent_model or "")).result(
-            timeout=self.timeout_seconds))
-        version = f"{uploaded.model}@{uploaded.model_version_id}"
-        progress(f"registered {version}")
-        before = self._endpoint()
-        old = [m.id for m in before.deployed_models]
-        split = {"0": 100} if not old else {"0": CANARY_PERCENT, **{
-            model_id: share for model_id, share in split_traffic(100 - CANARY_PERCENT, old,
-                                                           dict(before.traffic_split)).items()}}
-        deployed = v1.DeployedModel(model=version, display_name=f"{self.env.prefix}-"
-                                                                f"{request.version}",
-                                    dedicated_resources=self._resources(), service_account=role)
-        try:
-            progress(f"deploying {request.version} with {split['0']}% of traffic")
-            result = self.call("DeployModel", lambda: self.endpoint_client.deploy_model(
-                endpoint=self.endpoint_path, deployed_model=deployed,
-                traffic_split=split).result(timeout=self.timeout_seconds))
-        except BaseException:
-            self._delete_version(version, parent_model is None)
-            raise
-        new_id = result.deployed_model.id
-        healthy, detail = self._available(new_id)
-        if healthy and old:
-            try:
-                progress(f"moving all traffic to {request.version}")
-                self._set_traffic({new_id: 100})
-                for model_id in old:
-                    self._undeploy(model_id, {new_id: 100})
-            except BaseException as exc:  # noqa: BLE001 - reported as a rollback below
-                healthy, detail = False, f"traffic shift failed: {exc}"
-        if not healthy:
-            restore = dict(before.traffic_split) or None
-            self._undeploy(new_id, restore)
-            self._delete_version(version, parent_model is None)
-            return Rollout(version, self.endpoint_path, new_id, False, f"rolled back: {detail}")
-        return Rollout(version, self.endpoint_path, new_id, True, "serving 100% of traffic")
-
-    def _available(self, deployed_id: str) -> tuple[bool, str]:
-        for model in self._endpoint().deployed_models:
-            if model.id == deployed_id:
-                replicas = model.status.available_replica_count
-                if model.status.message and not replicas:
-                    return False, model.status.message
-                return True, "available"
-        return False, "the deployed model is missing from the endpoint"
+    def rollout_steps(self, request: ModelRequest) -> RolloutSteps:
+        return _VertexRollout(self, request)
 
     def _set_traffic(self, split: dict[str, int]) -> None:
         endpoint = v1.Endpoint(name=self.endpoint_path, traffic_split=split)
@@ -391,3 +337,80 @@ def _error(exc: gexc.GoogleAPICallError) -> tuple[str, str]:
     except Exception:  # noqa: BLE001 - no JSON body: fall back to the exception's own fields
         code = exc.grpc_status_code.name if exc.grpc_status_code else type(exc).__name__
         return code, exc.message or str(exc)
+
+
+class _VertexRollout(RolloutSteps):
+    """Vertex AI primitives for one rollout: deployments are the endpoint's deployed models,
+    named by their ids; traffic is the endpoint's `traffic_split`."""
+
+    def __init__(self, runtime: GcpRuntime, request: ModelRequest) -> None:
+        self.runtime, self.request = runtime, request
+        self.endpoint = runtime.endpoint_path
+        self.version = ""  # <model>@<version id> once uploaded
+        self.new_model = False  # the upload created the registry model itself
+        self.deployed_id = ""
+
+    def register(self) -> str:
+        """UploadModel as a new version of the environment's registry model (or its first)."""
+        rt, request = self.runtime, self.request
+        parent_model = rt._model_parent()
+        model = v1.Model(display_name=rt.env.prefix, artifact_uri=request.model_uri,
+                         container_spec=v1.ModelContainerSpec(image_uri=request.image),
+                         encryption_spec=rt._encryption(), labels=rt._labels(),
+                         version_aliases=[request.version])
+        uploaded = rt.call("UploadModel", lambda: rt.models.upload_model(
+            request=v1.UploadModelRequest(parent=rt.parent, model=model,
+                                          parent_model=parent_model or "")).result(
+            timeout=rt.timeout_seconds))
+        self.version = f"{uploaded.model}@{uploaded.model_version_id}"
+        self.new_model = parent_model is None
+        return self.version
+
+    def current_deployments(self) -> dict[str, int]:
+        """GetEndpoint: its deployed models with their `traffic_split` shares."""
+        found = self.runtime._endpoint()
+        split = dict(found.traffic_split)
+        return {model.id: int(split.get(model.id, 0)) for model in found.deployed_models}
+
+    def create_candidate(self, others: dict[str, int]) -> Candidate:
+        """DeployModel with the canary split (Vertex names the model being deployed "0")."""
+        rt = self.runtime
+        (role,) = rt.outputs.require("serving_role")
+        split = {"0": 100 - sum(others.values()), **others}
+        deployed = v1.DeployedModel(model=self.version,
+                                    display_name=f"{rt.env.prefix}-{self.request.version}",
+                                    dedicated_resources=rt._resources(), service_account=role)
+        result = rt.call("DeployModel", lambda: rt.endpoint_client.deploy_model(
+            endpoint=rt.endpoint_path, deployed_model=deployed,
+            traffic_split=split).result(timeout=rt.timeout_seconds))
+        self.deployed_id = result.deployed_model.id
+        return Candidate(self.deployed_id, {self.deployed_id: split.pop("0"), **split})
+
+    def set_traffic(self, split: dict[str, int]) -> None:
+        """UpdateEndpoint of `traffic_split` only."""
+        self.runtime._set_traffic(split)
+
+    def wait_healthy(self, candidate: str) -> None:
+        """GetEndpoint: the deployed model is there and has available replicas (or no error).
+        DeployModel's operation only finishes once the replicas are up, so one read does."""
+        for model in self.runtime._endpoint().deployed_models:
+            if model.id == candidate:
+                if model.status.message and not model.status.available_replica_count:
+                    raise Unhealthy(model.status.message)
+                return
+        raise Unhealthy("the deployed model is missing from the endpoint")
+
+    def retire(self, old: list[str], candidate: str) -> None:
+        """UndeployModel of each old model, leaving all traffic on `candidate`."""
+        for model_id in old:
+            self.runtime._undeploy(model_id, {candidate: 100})
+
+    def remove_candidate(self, restore: dict[str, int] | None) -> None:
+        """UndeployModel of the candidate with `restore` as the remaining split."""
+        if self.deployed_id:
+            self.runtime._undeploy(self.deployed_id, restore)
+
+    def unregister(self) -> None:
+        """DeleteModelVersion (DeleteModel when the upload created the registry model)."""
+        if self.version:
+            self.runtime._delete_version(self.version, self.new_model)
