@@ -16,16 +16,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic import Strict as NoCoercion
 
 from core.errors import UserError
+from core.guardrails import ACTIONS, RULE_NAMES, Action, describe_rules, known_rule
+from core.regions import check_region
 from core.yaml_lines import dotted, load_with_lines, nearest_line
 
 ACCELERATORS = ("T4", "A10G", "L4", "A100", "H100")
@@ -35,6 +41,21 @@ Accelerator = Literal["T4", "A10G", "L4", "A100", "H100"]
 CpuSize = Literal["small", "medium", "large", "xlarge"]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+# Numbers and switches are taken as written: no `true` for 1, no "5" for 5, no 2.0 for a
+# count, no inf/nan. Every count and amount also has an upper bound (stated in its field).
+Int = Annotated[int, NoCoercion()]
+Num = Annotated[float, NoCoercion(), AllowInfNan(False)]
+Bool = Annotated[bool, NoCoercion()]
+MAX_USD = 10_000_000  # dollars a month: money settings above this are typos
+MAX_GPUS = 10_000
+
+
+def _no_bool(value: Any) -> Any:
+    """Refuse `true`/`false` where a number is expected (pydantic takes True as 1 for Literal)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, found {value!r}")  # noqa: TRY004 (located error)
+    return value
 
 
 class Tier(str, Enum):
@@ -58,7 +79,7 @@ class StateBackend(Strict):
     bucket: str | None = None
     key: str | None = None
     region: str | None = None
-    use_lockfile: bool = True
+    use_lockfile: Bool = True
     prefix: str | None = None
     resource_group: str | None = None
     storage_account: str | None = None
@@ -98,8 +119,8 @@ class Providers(Strict):
 
 class Network(Strict):
     cidr: str = "10.40.0.0/16"
-    zones: int = Field(2, ge=2, le=3)
-    nat_gateway: bool = False
+    zones: Int = Field(2, ge=2, le=3)
+    nat_gateway: Bool = False
 
     @field_validator("cidr")
     @classmethod
@@ -115,10 +136,12 @@ class Network(Strict):
 
 class Data(Strict):
     buckets: list[Name] = Field(default_factory=lambda: ["raw", "features", "models", "artifacts"])
-    noncurrent_version_days: int = Field(30, ge=1, le=3650)
-    abort_multipart_days: int = Field(7, ge=1, le=365)
-    access_log_days: int = Field(90, ge=1, le=3650)
-    stored_gb: float = Field(50, ge=0, description="expected data at rest, for cost estimates")
+    noncurrent_version_days: Int = Field(30, ge=1, le=3650)
+    abort_multipart_days: Int = Field(7, ge=1, le=365)
+    access_log_days: Int = Field(90, ge=1, le=3650)
+    stored_gb: Num = Field(50, ge=0, le=10_000_000,
+                           description="expected data at rest in GB, for cost estimates "
+                           "(at most 10,000,000 GB = 10 PB)")
 
     @field_validator("buckets")
     @classmethod
@@ -134,27 +157,32 @@ class Data(Strict):
 
 class Registry(Strict):
     repositories: list[Name] = Field(default_factory=lambda: ["train", "serve"])
-    keep_images: int = Field(30, ge=1, le=1000)
-    immutable_tags: bool | None = None  # default: mutable in dev, immutable elsewhere
+    keep_images: Int = Field(30, ge=1, le=1000)
+    immutable_tags: Bool | None = None  # default: mutable in dev, immutable elsewhere
 
 
 class Compute(Strict):
     """CPU batch pool for preprocessing and evaluation; scales from zero."""
 
-    enabled: bool = True
+    enabled: Bool = True
     size: CpuSize = "medium"
-    max_vcpus: int = Field(16, ge=1, le=4096)
-    spot: bool = True
+    max_vcpus: Int = Field(16, ge=1, le=4096)
+    spot: Bool = True
 
 
 class Training(Strict):
     accelerator: Accelerator | None = "T4"
-    count: int = Field(1, ge=1, le=16)
+    count: Int = Field(1, ge=1, le=16, description="GPUs per machine (1 to 16)")
     instance_type: str | None = None
-    spot: bool = True
-    max_runtime_hours: float = Field(24, gt=0, le=28 * 24)
-    max_parallel_jobs: int = Field(2, ge=1, le=100)
-    gpu_hours_per_month: float = Field(20, ge=0)
+    spot: Bool = True
+    max_runtime_hours: Num = Field(24, gt=0, le=28 * 24,
+                                   description="longest a training job may run, in hours "
+                                   "(at most 672 = 28 days, SageMaker's limit); jobs asking "
+                                   "for more meet the max_runtime_hours guardrail")
+    max_parallel_jobs: Int = Field(2, ge=1, le=100)
+    gpu_hours_per_month: Num = Field(20, ge=0, le=1_000_000,
+                                     description="expected GPU-hours a month, for cost "
+                                     "estimates (at most 1,000,000)")
 
     @model_validator(mode="after")
     def _one_choice(self) -> Training:
@@ -166,20 +194,24 @@ class Training(Strict):
 
 
 class Serving(Strict):
-    enabled: bool = True
+    enabled: Bool = True
     mode: Literal["serverless", "realtime"] | None = None  # default: serverless in dev
     accelerator: Accelerator | None = None
     size: CpuSize = "medium"
     instance_type: str | None = None
-    memory_mb: int = Field(2048, ge=1024, le=6144)
-    max_concurrency: int = Field(5, ge=1, le=200)
-    min_instances: int = Field(1, ge=0, le=100)
-    max_instances: int = Field(2, ge=1, le=100)
-    target_invocations_per_instance: int = Field(100, ge=1)
-    hours_per_month: float = Field(730, ge=0, le=744)
-    requests_per_month: int = Field(100_000, ge=0)
+    memory_mb: Int = Field(2048, ge=1024, le=6144)
+    max_concurrency: Int = Field(5, ge=1, le=200)
+    min_instances: Int = Field(1, ge=0, le=100)
+    max_instances: Int = Field(2, ge=1, le=100)
+    target_invocations_per_instance: Int = Field(100, ge=1, le=1_000_000,
+                                                 description="invocations per instance per "
+                                                 "minute before scaling out (at most 1,000,000)")
+    hours_per_month: Num = Field(730, ge=0, le=744)
+    requests_per_month: Int = Field(100_000, ge=0, le=10**12,
+                                    description="expected requests a month, for cost "
+                                    "estimates (at most 10^12)")
     placeholder_image: str | None = None
-    data_capture_percent: int = Field(20, ge=0, le=100)
+    data_capture_percent: Int = Field(20, ge=0, le=100)
 
     @model_validator(mode="after")
     def _bounds(self) -> Serving:
@@ -199,16 +231,23 @@ class Serving(Strict):
 
 
 class Monitoring(Strict):
-    latency_ms: int = Field(1000, ge=1)
-    errors_5xx: int = Field(5, ge=1, description="5xx errors per 5 minutes that raise an alarm")
+    latency_ms: Int = Field(1000, ge=1, le=600_000,
+                            description="p99 latency in ms that raises an alarm (at most "
+                            "600,000 = 10 minutes)")
+    errors_5xx: Int = Field(5, ge=1, le=1_000_000,
+                            description="5xx errors per 5 minutes that raise an alarm "
+                            "(at most 1,000,000)")
     emails: list[Email] = Field(default_factory=list)
-    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                                1096, 1827, 2192, 2557, 2922, 3288, 3653] = 30
+    log_retention_days: Annotated[
+        Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                2192, 2557, 2922, 3288, 3653],
+        BeforeValidator(_no_bool)] = 30
 
 
 class Budget(Strict):
-    monthly_usd: float = Field(500, gt=0)
-    thresholds_percent: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
+    monthly_usd: Num = Field(500, gt=0, le=MAX_USD,
+                             description="monthly budget in USD (at most 10,000,000)")
+    thresholds_percent: list[Annotated[Int, Field(ge=1, le=1000)]] = Field(
         default_factory=lambda: [50, 80, 100]
     )
     emails: list[Email] = Field(default_factory=list)  # default: monitoring.emails
@@ -230,27 +269,29 @@ class StopIdle(Strict):
     staging scales endpoints down and stops notebooks after 12 h; prod only reports (24 h).
     """
 
-    hours: float | None = Field(None, gt=0, le=24 * 30)
+    hours: Num | None = Field(None, gt=0, le=24 * 30)
     endpoints: Literal["delete", "scale_down", "report"] | None = None
     notebooks: Literal["stop", "report"] | None = None
 
 
-RuleAction = Literal["warn", "block", "off"]
-# The cost engine's rule names (cost/policy.py RULES; a test keeps the two in step).
-GUARDRAIL_RULES = ("budget", "max_increase_usd", "max_increase_percent", "allowed_instance_types",
-                   "allowed_accelerators", "max_gpus", "spot_training", "scale_to_zero_serving",
-                   "required_tags")
+def _yaml_off(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted `off` as false: take false as the `off` action."""
+    if value is False:
+        return "off"
+    if value is True:
+        raise ValueError(f"expected one of {', '.join(map(repr, ACTIONS))}, found True")
+    return value
 
 
-def _known_rule(name: str) -> str:
-    if name not in GUARDRAIL_RULES:
-        raise ValueError(f"expected a guardrail rule ({', '.join(GUARDRAIL_RULES)}), "
-                         f"found {name!r}")
-    return name
+RuleAction = Annotated[Action, BeforeValidator(_yaml_off)]
+# Rule names come from the one rule table, core/guardrails.py (cost engine and runtime alike).
+GUARDRAIL_RULES = RULE_NAMES
+RuleName = Annotated[str, AfterValidator(known_rule),
+                     Field(json_schema_extra={"enum": list(RULE_NAMES)})]
 
 
 class Suppression(Strict):
-    rule: Annotated[str, AfterValidator(_known_rule)]
+    rule: RuleName
     resource: str = "*"
     reason: Annotated[str, Field(min_length=10)]
 
@@ -258,17 +299,27 @@ class Suppression(Strict):
 class Guardrails(Strict):
     """Read by the cost engine; validated here so mistakes show up at synth time."""
 
-    max_monthly_usd: float | None = Field(None, gt=0)
-    max_increase_usd: float | None = Field(None, ge=0)
-    max_increase_percent: float | None = Field(None, ge=0)
+    max_monthly_usd: Num | None = Field(None, gt=0, le=MAX_USD,
+                                        description="monthly estimate that blocks, in USD "
+                                        "(at most 10,000,000; default: budget.monthly_usd)")
+    max_increase_usd: Num | None = Field(None, ge=0, le=MAX_USD,
+                                         description="monthly increase vs base that blocks, "
+                                         "in USD (at most 10,000,000)")
+    max_increase_percent: Num | None = Field(None, ge=0, le=10_000,
+                                             description="monthly increase vs base that "
+                                             "blocks, in percent (at most 10,000)")
     allowed_instance_types: list[str] | None = None
     allowed_accelerators: list[Accelerator] | None = None
-    max_gpus: int | None = Field(None, ge=0)
-    require_spot_training: bool | None = None  # default: true in dev
-    require_scale_to_zero_serving: bool | None = None  # default: true in dev
+    max_gpus: Int | None = Field(None, ge=0, le=MAX_GPUS,
+                                 description="GPUs at once (at most 10,000)")
+    require_spot_training: Bool | None = None  # default: true in dev
+    require_scale_to_zero_serving: Bool | None = None  # default: true in dev
     required_tags: list[str] = Field(default_factory=lambda: ["env", "project", "cost-center"])
-    actions: dict[Annotated[str, AfterValidator(_known_rule)], RuleAction] = Field(
-        default_factory=dict)
+    actions: dict[RuleName, RuleAction] = Field(
+        default_factory=dict,
+        description=f"rule -> {' | '.join(ACTIONS)} (`off` unquoted reads as false, taken as "
+                    f"off); rules, default action in parentheses: {describe_rules()}",
+        json_schema_extra={"propertyNames": {"enum": list(RULE_NAMES)}})
     suppressions: list[Suppression] = Field(default_factory=list)
 
 
@@ -277,7 +328,9 @@ class Environment(Strict):
 
     name: Name
     cloud: Literal["aws", "gcp", "azure"]
-    region: Annotated[str, Field(pattern=r"^[a-z]{2,}[a-z0-9-]*[0-9a-z]$")]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2,}[a-z0-9-]*[0-9a-z]$",
+                                 description="the cloud's region where its ML service runs "
+                                 "(core/regions.py)")]
     tier: Tier | None = None  # default: name when it is dev/staging/prod, else prod
     project: Name = "terraml"
     cost_center: Annotated[str, Field(min_length=1, max_length=64)] = "ml-platform"
@@ -288,7 +341,7 @@ class Environment(Strict):
     tags: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$")], str] = Field(
         default_factory=dict
     )
-    deletion_protection: bool | None = None  # default: on outside dev
+    deletion_protection: Bool | None = None  # default: on outside dev
     state: StateBackend = Field(default_factory=StateBackend)
     providers: Providers = Field(default_factory=Providers)
     network: Network = Field(default_factory=Network)
@@ -304,6 +357,12 @@ class Environment(Strict):
 
     _source: Path = PrivateAttr(default=Path("<memory>"))
     _lines: dict = PrivateAttr(default_factory=dict)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")  # absent when `cloud:` itself failed validation
+        return check_region(cloud, value) if cloud else value
 
     @model_validator(mode="before")
     @classmethod
@@ -420,11 +479,34 @@ def _describe(error: dict) -> str:
         return f"expected text matching {ctx.get('pattern')}, found {shown}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
+    if kind == "int_type":
+        return f"expected an integer, found {shown}"
+    if kind == "float_type":
+        return f"expected a number, found {shown}{_text_number_hint(found)}"
+    if kind == "bool_type":
+        return f"expected true or false, found {shown}"
+    if kind == "finite_number":
+        return f"expected a finite number, found {shown}"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        return f"{error['msg'].lower()}, found {shown}"
+        bound = error["msg"].lower().removeprefix("input should be ")
+        return f"expected a value {bound}, found {shown}"
     if kind == "enum":
         return f"expected one of {ctx.get('expected', '')}, found {shown}"
     return f"{error['msg'].lower()}, found {shown}"
+
+
+def _text_number_hint(found: Any) -> str:
+    """Why a number-looking value is text: quotes, or YAML 1.1 reading `1e3` (no dot, no
+    exponent sign) as text."""
+    if not isinstance(found, str):
+        return ""
+    try:
+        float(found)
+    except ValueError:
+        return ""
+    if "e" in found.lower() and not found.lower().lstrip("+-").startswith(("inf", "nan")):
+        return " (YAML reads this as text: write an exponent with a dot and a sign, 1.0e+3)"
+    return " (text: remove the quotes)"
 
 
 def _short(value: Any) -> str:

@@ -1,8 +1,11 @@
 """Guardrails: each rule passes, warns or blocks; a suppression needs a written reason.
 
 Contract: `check(project, cost, rails, base)` returns one `Verdict` per finding (and a
-`pass` verdict per rule that found nothing). Rules come from the environment's
-`guardrails:` section (recorded by terraml in the synthesized JSON) or a policy file.
+`pass` verdict per rule checked at plan time that found nothing). The rules, their default
+actions and when each is checked are the one table in core/guardrails.py. Rules come from
+the environment's `guardrails:` section (recorded by terraml in the synthesized JSON) or a
+policy file. The machine rules (`machine_findings`) read neutral `Workload`s, so the runtime
+commands run the very same code on the one job or endpoint they are about.
 Exit codes for callers: 0 pass/warn, 1 any block, 2 bad input.
 """
 
@@ -10,25 +13,20 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.guardrails import DEFAULT_ACTIONS, PLAN_RULES, RULES
 from cost.batch import batch
 from cost.inputs import Project
 from cost.model import ProjectCost
-from cost.workloads import workloads
+from cost.workloads import Workload, workloads
 
-RULES = {
-    "budget": "block",
-    "max_increase_usd": "block",
-    "max_increase_percent": "block",
-    "allowed_instance_types": "block",
-    "allowed_accelerators": "block",
-    "max_gpus": "block",
-    "spot_training": "block",
-    "scale_to_zero_serving": "block",
-    "required_tags": "warn",
-}
+__all__ = ["RULES", "Verdict", "apply_actions", "check", "machine_findings", "verdicts_for"]
+
+Finding = tuple[str, str, str]  # (rule, resource, message)
+INCREASE_RULES = frozenset({"max_increase_usd", "max_increase_percent"})
 
 
 @dataclass(frozen=True)
@@ -43,8 +41,7 @@ class Verdict:
 @batch
 def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
           base: ProjectCost | None = None) -> list[Verdict]:
-    actions = {**RULES, **(rails.get("actions") or {})}
-    findings: list[tuple[str, str, str]] = []  # (rule, resource, message)
+    findings: list[Finding] = []
     limit = rails.get("max_monthly_usd") or rails.get("budget_monthly_usd")
     if limit and cost.monthly > limit:
         findings.append(("budget", project.name, (f"monthly estimate ${cost.monthly:,.2f} exceeds "
@@ -58,25 +55,55 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
         if percent is not None and base.monthly > 0 and delta / base.monthly * 100 > percent:
             findings.append(("max_increase_percent", project.name,
                              f"+{delta / base.monthly:.1%} vs base exceeds +{percent}%"))
+    findings += machine_findings(workloads(project), rails, project.name)
+    findings += _missing_tags(project, rails.get("required_tags") or [])
+    evaluated = PLAN_RULES if base is not None else PLAN_RULES - INCREASE_RULES
+    return verdicts_for(findings, rails, evaluated)
+
+
+def machine_findings(works: Iterable[Workload], rails: Mapping[str, Any], scope: str, *,
+                     job_machines: int = 1, job_hours: float | None = None,
+                     counted: str = "always-on serving + one training job") -> list[Finding]:
+    """The machine rules on neutral workloads: allowed_instance_types, allowed_accelerators,
+    spot_training, scale_to_zero_serving per workload; max_gpus over all of them (named
+    `scope`, described as `counted`); max_runtime_hours for a training job that asks for
+    `job_hours`.
+
+    `rails` is the `guardrails:` section as recorded in the synthesized JSON (plus, at run
+    time, `max_runtime_hours` from `training.max_runtime_hours`). A training workload is one
+    job on `job_machines` machines: one at plan time (the stack records no job size), the
+    command's `--instances` at run time. `job_hours` is known at run time only; the stack
+    itself always uses the limit, so max_runtime_hours has nothing to check at plan time.
+    """
+    findings: list[Finding] = []
     allowed_types = rails.get("allowed_instance_types")
     allowed_accelerators = rails.get("allowed_accelerators")
     gpus = 0
-    for work in workloads(project):
+    for work in works:
         machine = work.instance_type or "serverless"
         if allowed_types is not None and work.instance_type and \
                 work.instance_type not in allowed_types:
             findings.append(("allowed_instance_types", work.address,
-                             f"{work.kind} uses {machine}, not in {', '.join(allowed_types)}"))
+                             (f"{work.kind} on {machine}, allowed: "
+                             f"{', '.join(allowed_types) or 'none'}")))
         if work.accelerator and allowed_accelerators is not None and \
                 work.accelerator not in allowed_accelerators:
             findings.append(("allowed_accelerators", work.address,
-                             (f"{work.kind} uses {work.accelerator} ({machine}), allowed: "
-                              f"{', '.join(allowed_accelerators)}")))
-        gpus += work.gpus_in_use
+                             (f"{work.kind} on {work.accelerator}, allowed: "
+                             f"{', '.join(allowed_accelerators) or 'none'} ({machine})")))
+        machines = job_machines if work.kind == "training" else work.always_on
+        gpus += work.gpus * machines
         if work.kind == "training" and rails.get("require_spot_training") and not work.spot:
             findings.append(("spot_training", work.address,
-                             (f"training on {machine} is on-demand; this environment "
-                              "requires spot")))
+                             (f"training on {machine} is on-demand; this environment requires "
+                             "spot (guardrails.require_spot_training)")))
+        if work.kind == "training" and job_hours is not None and \
+                rails.get("max_runtime_hours") is not None and \
+                job_hours > rails["max_runtime_hours"]:
+            where = f" in {rails['source']}" if rails.get("source") else ""
+            findings.append(("max_runtime_hours", work.address,
+                             (f"training job asks for {job_hours:g} h, over "
+                             f"training.max_runtime_hours {rails['max_runtime_hours']:g}{where}")))
         if work.kind == "serving" and rails.get("require_scale_to_zero_serving") and \
                 work.always_on > 0:
             what = "always-on GPU endpoint" if work.accelerator else "always-on endpoint"
@@ -84,13 +111,16 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
                              (f"{what} ({machine} x{work.always_on}); this environment "
                              "requires serverless or min 0")))
     if rails.get("max_gpus") is not None and gpus > rails["max_gpus"]:
-        findings.append(("max_gpus", project.name,
-                         (f"{gpus} GPUs (always-on serving + one training job) exceed "
-                         f"max_gpus {rails['max_gpus']}")))
-    findings += _missing_tags(project, rails.get("required_tags") or [])
-    evaluated = set(RULES) if base is not None else \
-        set(RULES) - {"max_increase_usd", "max_increase_percent"}
-    return apply_actions(findings, actions, rails.get("suppressions") or [], evaluated)
+        findings.append(("max_gpus", scope,
+                         f"{gpus} GPUs ({counted}) exceed max_gpus {rails['max_gpus']}"))
+    return findings
+
+
+def verdicts_for(findings: list[Finding], rails: Mapping[str, Any],
+                 evaluated: Iterable[str] = ()) -> list[Verdict]:
+    """`apply_actions` with the actions and suppressions of a recorded `guardrails:` section."""
+    return apply_actions(findings, dict(rails.get("actions") or {}),
+                         list(rails.get("suppressions") or []), set(evaluated))
 
 
 # Types whose `labels` configure the resource rather than label it for billing.
@@ -103,7 +133,7 @@ def _has(tags: dict, key: str) -> bool:
     return key in tags or re.sub(r"[^a-z0-9_-]", "_", key.lower())[:63] in tags
 
 
-def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str, str]]:
+def _missing_tags(project: Project, required: list[str]) -> list[Finding]:
     missing_default = [t for t in required if not _has(project.tags, t)]
     if not missing_default:
         return []
@@ -121,11 +151,13 @@ def _missing_tags(project: Project, required: list[str]) -> list[tuple[str, str,
     return out
 
 
-def apply_actions(findings: list[tuple[str, str, str]], actions: dict[str, str],
-           suppressions: list[dict[str, str]], evaluated: set[str]) -> list[Verdict]:
-    """Findings -> verdicts by each rule's action (warn/block/off) and reasoned
-    suppressions; a `pass` verdict for every rule in `evaluated` that found nothing."""
-    verdicts = []
+def apply_actions(findings: list[Finding], actions: Mapping[str, str],
+                  suppressions: list[Mapping[str, str]], evaluated: set[str]) -> list[Verdict]:
+    """Findings -> verdicts by each rule's action (warn/block/off; unset: the rule table's
+    default) and reasoned suppressions; a `pass` verdict for every rule in `evaluated` that
+    found nothing."""
+    actions = {**DEFAULT_ACTIONS, **actions}
+    out = []
     failed_rules = set()
     for rule, resource, message in findings:
         level = actions.get(rule, "block")
@@ -134,9 +166,8 @@ def apply_actions(findings: list[tuple[str, str, str]], actions: dict[str, str],
         failed_rules.add(rule)
         reason = next((s["reason"] for s in suppressions if s.get("rule") == rule and
                        fnmatch.fnmatchcase(resource, s.get("resource", "*"))), "")
-        verdicts.append(Verdict(rule, "suppressed" if reason else level, resource, message,
-                                reason))
+        out.append(Verdict(rule, "suppressed" if reason else level, resource, message, reason))
     for rule in RULES:
         if rule in evaluated and rule not in failed_rules and actions.get(rule) != "off":
-            verdicts.append(Verdict(rule, "pass", "", ""))
-    return verdicts
+            out.append(Verdict(rule, "pass", "", ""))
+    return out

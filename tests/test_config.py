@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import UserError
 from core.spec import load_environment
-from tests.conftest import BASE
+from tests.conftest import BASE, run_cli
 
 # (yaml text, expected line, expected field path, a word the message must contain)
 MALFORMED = [
@@ -86,3 +86,96 @@ def test_shipped_environments_load():
     for name in ("dev", "staging", "prod"):
         env = load_environment(f"environments/{name}.yaml")
         assert env.cloud == "aws" and env.stack_name == f"ml-{name}"
+
+
+# Strict numbers, finite bounded money, known regions: through the CLI as a user runs it.
+# (yaml after BASE, field, the one-line problem after `field: `)
+STRICT = [
+    ("budget:\n  monthly_usd: true\n", 5, "budget.monthly_usd", "expected a number, found True"),
+    ("training:\n  count: true\n", 5, "training.count", "expected an integer, found True"),
+    ("training:\n  count: 2.0\n", 5, "training.count", "expected an integer, found 2.0"),
+    ("guardrails:\n  max_gpus: false\n", 5, "guardrails.max_gpus",
+     "expected an integer, found False"),
+    ("training:\n  spot: 1\n", 5, "training.spot", "expected true or false, found 1"),
+    ("monitoring:\n  log_retention_days: true\n", 5, "monitoring.log_retention_days",
+     "expected a number, found True"),
+    ("data:\n  stored_gb: '50'\n", 5, "data.stored_gb",
+     "expected a number, found '50' (text: remove the quotes)"),
+    ("budget:\n  monthly_usd: 1e308\n", 5, "budget.monthly_usd",
+     "expected a number, found '1e308' (YAML reads this as text"),
+    ("budget:\n  monthly_usd: 1.0e+308\n", 5, "budget.monthly_usd",
+     "expected a value less than or equal to 10000000, found 1e+308"),
+    ("budget:\n  monthly_usd: .inf\n", 5, "budget.monthly_usd",
+     "expected a finite number, found inf"),
+    ("budget:\n  monthly_usd: .nan\n", 5, "budget.monthly_usd",
+     "expected a finite number, found nan"),
+    ("guardrails:\n  max_increase_usd: .inf\n", 5, "guardrails.max_increase_usd",
+     "expected a finite number, found inf"),
+    ("training:\n  gpu_hours_per_month: 1.0e+9\n", 5, "training.gpu_hours_per_month",
+     "expected a value less than or equal to 1000000, found 1000000000.0"),
+    ("guardrails:\n  actions:\n    budget: on\n", 6, "guardrails.actions.budget",
+     "expected one of 'warn', 'block', 'off', found True"),
+]
+
+
+@pytest.mark.parametrize(("extra", "line", "field", "problem"), STRICT,
+                         ids=[f"strict{i:02d}" for i in range(len(STRICT))])
+def test_cli_refuses_loose_numbers_in_one_line_exit_2(write_env, extra, line, field, problem):
+    path = write_env(BASE + extra)
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert f"{path}:{line}: {field}: {problem}" in message, message
+
+
+@pytest.mark.parametrize(("cloud", "region", "suggested"), [
+    ("aws", "moon-central-1", "mx-central-1 or me-central-1"),
+    ("aws", "us-east-7", "us-east-1"),
+    ("gcp", "us-central", "us-central1"),
+    ("gcp", "us-east-1", "us-east1"),
+    ("azure", "west-europe", "westeurope"),
+])
+def test_cli_refuses_unknown_region_naming_the_closest(write_env, cloud, region, suggested):
+    path = write_env(f"name: dev\ncloud: {cloud}\nregion: {region}\n")
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    assert f"{path}:3: region: expected " in message, message
+    assert f"found {region!r}; did you mean {suggested}" in message, message
+
+
+def test_region_without_near_miss_lists_the_clouds_regions(write_env):
+    with pytest.raises(UserError, match=r":3: region: .*found 'xyzzy'; azure regions: eastus, "):
+        load_environment(write_env("name: dev\ncloud: azure\nregion: xyzzy\n"))
+
+
+def test_synth_refuses_a_bad_region_before_writing_anything(tmp_path):
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    (envs / "dev.yaml").write_text("name: dev\ncloud: aws\nregion: us-esat-1\n")
+    out = tmp_path / "out"
+    result = run_cli("synth", "--env-dir", str(envs), "--out", str(out))
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "dev.yaml:3: region: " in result.stderr and "did you mean us-east-1" in result.stderr
+    assert not (out / "stacks").exists()
+
+
+def test_every_region_in_the_tables_is_accepted_and_off_means_off(write_env):
+    from core.regions import REGIONS
+
+    for cloud, regions in REGIONS.items():
+        for region in regions:
+            assert load_environment(write_env(
+                f"name: dev\ncloud: {cloud}\nregion: {region}\n")).region == region
+    env = load_environment(write_env(BASE + "guardrails:\n  actions:\n    budget: off\n"))
+    assert env.guardrails.actions == {"budget": "off"}  # YAML 1.1 reads `off` as false
+
+
+def test_schema_states_the_bounds():
+    from core.spec import environment_schema
+
+    props = environment_schema()["$defs"]["Budget"]["properties"]["monthly_usd"]
+    assert props["maximum"] == 10_000_000 and "10,000,000" in props["description"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.spec import GUARDRAIL_RULES
+from cost import policy
 from cost.catalog import load_catalog
 from cost.estimate import estimate
 from cost.inputs import Project, Resource
@@ -42,8 +42,19 @@ def verdicts(proj, rails, base=None):
     return {v.rule: v for v in result}
 
 
-def test_rule_names_match_the_config():
-    assert set(RULES) == set(GUARDRAIL_RULES)
+def test_one_rule_table_for_config_cost_engine_and_runtime():
+    from core import guardrails, spec
+    from terraml.runtime import guard
+
+    assert RULES is guardrails.RULES and spec.GUARDRAIL_RULES == tuple(guardrails.RULES)
+    assert "max_runtime_hours" in RULES
+    for name, rule in RULES.items():
+        assert rule.default in ("warn", "block", "off") and rule.description, name
+        assert rule.plan or rule.run, name
+    # the runtime guard runs the cost engine's own machine rules, not a copy
+    assert guard.machine_findings is policy.machine_findings
+    schema = spec.environment_schema()["$defs"]["Guardrails"]["properties"]["actions"]
+    assert schema["propertyNames"]["enum"] == list(RULES)
 
 
 def test_always_on_gpu_endpoint_in_dev_blocks_naming_the_resource():
@@ -114,3 +125,43 @@ def test_unknown_rule_in_config_is_refused(write_env):
 
     with pytest.raises(UserError, match=r"guardrails.actions.max_gpu: expected a guardrail rule"):
         load_environment(write_env(BASE + "guardrails:\n  actions:\n    max_gpu: warn\n"))
+
+
+def test_max_runtime_hours_is_a_rule_like_any_other_but_not_checked_at_plan_time():
+    """Settable and suppressible in the config; at plan time the stack always uses the
+    limit itself, so the cost engine neither checks it nor reports a pass for it."""
+    found = verdicts(project(serverless=True), {"actions": {"max_runtime_hours": "warn"}})
+    assert "max_runtime_hours" not in found and found["spot_training"].level == "pass"
+
+
+def test_plan_time_and_run_time_give_the_same_machine_verdict():
+    """The recorded `guardrails:` of a stack and the runtime guard agree, message and all."""
+    from cost.workloads import Workload
+
+    rails = {"allowed_accelerators": ["T4"], "max_gpus": 2, "require_spot_training": True,
+             "actions": {"max_gpus": "warn"}}
+    job = Workload("terraml_training_jobs.ml-dev", "training", "aws", "us-east-1",
+                   "ml.p4d.24xlarge", "A100", None, 8, 0, 1, spot=False)
+    found = {v.rule: v for v in policy.verdicts_for(
+        policy.machine_findings([job], rails, "ml-dev"), rails)}
+    assert found["allowed_accelerators"].level == "block"
+    assert found["allowed_accelerators"].message.startswith("training on A100, allowed: T4")
+    assert found["spot_training"].level == "block"
+    assert found["max_gpus"].level == "warn" and found["max_gpus"].message.startswith("8 GPUs")
+    two = policy.machine_findings([job], {"max_gpus": 8}, "job", job_machines=2,
+                                  counted="training job on 2 x ml.p4d.24xlarge")
+    assert two == [("max_gpus", "job",
+                    "16 GPUs (training job on 2 x ml.p4d.24xlarge) exceed max_gpus 8")]
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_every_rule_can_be_set_and_suppressed_in_the_config(write_env, rule):
+    from core.spec import load_environment
+
+    for action in ("warn", "block", "off"):
+        env = load_environment(write_env(BASE + f"guardrails:\n  actions:\n    {rule}: {action}\n"))
+        assert env.guardrails.actions == {rule: action}
+    env = load_environment(write_env(
+        BASE + f"guardrails:\n  suppressions:\n    - rule: {rule}\n"
+        "      reason: agreed with finance until the end of the quarter\n"))
+    assert env.guardrails.suppressions[0].rule == rule
