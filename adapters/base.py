@@ -85,9 +85,8 @@ class CloudAdapter(MachineChooser):
                       local_version: str | None = None) -> None:
         """Write each provider's version constraint: the local deploy's mirrored version,
         else the environment's `providers:` override, else this cloud's default."""
-        chosen = env.providers.model_dump(exclude_unset=True, exclude_none=True)
         for provider, default in self.provider_versions.items():
-            version = local_version or chosen.get(provider) or default
+            version = local_version or getattr(env.providers, provider, None) or default
             stack.add_override(f"terraform.required_providers.{provider}.version", version)
 
     # -- layers -------------------------------------------------------------------------

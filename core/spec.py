@@ -101,16 +101,20 @@ class StateBackend(Strict):
 
 
 class Providers(Strict):
-    """Terraform provider version constraints (override for private mirrors)."""
+    """Terraform provider version constraints, to override each cloud's default (which admits
+    the version the bindings were generated from; see the cloud's `provider_versions`), e.g.
+    for a private mirror."""
 
-    aws: str = ">= 5.100, < 7.0"
-    google: str = ">= 6.0, < 8.0"
-    azurerm: str = ">= 4.0, < 5.0"
-    azapi: str = ">= 2.0, < 3.0"
+    aws: str | None = None
+    google: str | None = None
+    azurerm: str | None = None
+    azapi: str | None = None
 
     @field_validator("aws", "google", "azurerm", "azapi")
     @classmethod
-    def _constraint(cls, value: str) -> str:
+    def _constraint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         part = r"\s*(=|!=|>=|<=|>|<|~>)?\s*\d+(\.\d+){0,2}(-[0-9A-Za-z.]+)?\s*"
         if not re.fullmatch(rf"{part}(,{part})*", value):
             raise ValueError(f"expected a Terraform version constraint like '~> 6.0', found {value!r}")
