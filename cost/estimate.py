@@ -80,10 +80,12 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
     stand_ins = sorted({(r.address, c.name, c.stand_in) for r in priced for c in r.components
                         if c.stand_in})
     found += [f"{address}: {name}: {why}" for address, name, why in stand_ins]
-    fallbacks = sorted({(r.address, c.fallback_region) for r in priced for c in r.components
-                        if c.fallback_region})
-    found += [f"{address}: priced at the {region} rate (no figure for its own region)"
-              for address, region in fallbacks]
+    by_region: dict[str, list[str]] = {}
+    for address, region in sorted({(r.address, c.fallback_region) for r in priced
+                                   for c in r.components if c.fallback_region}):
+        by_region.setdefault(region, []).append(address)
+    found += [f"priced at the {region} rate (no figure for their own region): "
+              f"{', '.join(addresses)}" for region, addresses in sorted(by_region.items())]
     open_usage = sum(1 for r in priced for c in r.components if c.quantity is None)
     if open_usage:
         found.append(f"{open_usage} usage-based components have no usage and count as $0: "
