@@ -133,8 +133,9 @@ ci_app = typer.Typer(no_args_is_help=True, help="CI integration for the cost che
 @ci_app.command("init")
 def ci_init(system: Annotated[str, typer.Argument(help="github | gitlab")],
             env_dir: Annotated[str, typer.Option("--env-dir")] = "environments",
-            install: Annotated[str, typer.Option(
-                "--install", help="pip install target in CI")] = "'terraml[aws]'",
+            install: Annotated[str | None, typer.Option(
+                "--install", help="pip install target in CI (default: this repository with "
+                                  "the extras its environments' clouds need)")] = None,
             force: Annotated[bool, typer.Option("--force")] = False,
             stdout: Annotated[bool, typer.Option("--stdout", help="Print, do not write.")] = False,
             ) -> None:
