@@ -84,12 +84,26 @@ def up(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
     if not local:
         raise UserError("up: only --local is supported; deploy to a cloud with "
                         "`cdktf deploy ml-<env>`")
+    import time
+
     from terraml.local import deploy
+    from terraml.local.progress import reporter
+    from terraml.local.terraform import Interrupted
 
     target = one_environment(env_dir, env)
-    with err.status("") as status:
-        result = deploy.up(target, outdir=outdir, provider_version=provider_version,
-                           progress=lambda m: status.update(m))
+    started = time.monotonic()
+    try:
+        with reporter(err) as progress:
+            result = deploy.up(target, outdir=outdir, provider_version=provider_version,
+                               progress=progress)
+    except Interrupted as exc:
+        err.print(f"interrupted: {exc}; " + (
+            "terraform stopped cleanly" if exc.clean else "terraform was stopped at once") +
+            f"; run `terraml up --env {target.name} --local` again (it starts over on a fresh "
+            "emulator)", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     table = Table("output", "value", title=f"{target.stack_name} outputs")
     for name, value in sorted(result.outputs.items()):
         table.add_row(name, json.dumps(value) if not isinstance(value, str) else value)
@@ -101,6 +115,8 @@ def up(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
     out.print(checks)
     failed = [c for c in result.checks if not c.ok]
     out.print(f"second plan: {'no changes' if result.replan_clean else 'CHANGES PENDING'}")
+    steps = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in result.seconds.items())
+    out.print(f"local deploy took {time.monotonic() - started:.0f}s ({steps})")
     out.print(f"emulator: {result.endpoint} (state in .terraml/local); "
               f"stop with `terraml down --env {target.name} --local`")
     if failed or not result.replan_clean:
@@ -112,19 +128,36 @@ def up(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
 @app.command()
 def down(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
          env_dir: EnvDir = Path("environments"), provider_version: ProviderVersion = None,
-         outdir: Annotated[str, typer.Option("--out")] = "cdktf.out") -> None:
+         outdir: Annotated[str, typer.Option("--out")] = "cdktf.out",
+         discard: Annotated[bool, typer.Option(
+             "--discard", help="Stop the emulator and remove the local state without "
+             "Terraform (for tiers with deletion protection; the emulator holds nothing "
+             "real).")] = False) -> None:
     """Destroy the local deployment of one environment and stop its emulator."""
     if not local:
         raise UserError("down: only --local is supported; destroy cloud stacks with "
                         "`cdktf destroy ml-<env>`")
     from terraml.local import deploy
+    from terraml.local.progress import reporter
+    from terraml.local.terraform import Interrupted
 
     target = one_environment(env_dir, env)
-    with err.status("") as status:
-        destroyed = deploy.down(target, outdir=outdir, provider_version=provider_version,
-                                progress=lambda m: status.update(m))
-    out.print(f"{target.stack_name}: " + ("destroyed, emulator stopped" if destroyed
-                                          else "nothing deployed locally"))
+    try:
+        with reporter(err) as progress:
+            result = deploy.down(target, outdir=outdir, provider_version=provider_version,
+                                 discard=discard, progress=progress)
+    except Interrupted as exc:
+        err.print(f"interrupted: {exc}; the emulator keeps running; run `terraml down "
+                  f"--env {target.name} --local` again to finish", markup=False,
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    if result.discarded:
+        message = "emulator stopped, local state discarded"
+    elif result.deployed:
+        message = "destroyed, emulator stopped"
+    else:
+        message = "nothing deployed locally"
+    out.print(f"{target.stack_name}: {message}")
 
 
 ci_app = typer.Typer(no_args_is_help=True, help="CI integration for the cost check.")

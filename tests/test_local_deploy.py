@@ -1,10 +1,16 @@
 """End to end: real Terraform applies the dev stack to a moto server, re-plans, then the
-runtime commands train, deploy a model, report status and stop idle spend; then destroy."""
+runtime commands train, deploy a model, report status and stop idle spend; then destroy.
+Staging and prod (real-time GPU/CPU endpoints with autoscaling, NAT, deletion
+protection) apply side by side, re-plan clean, and are discarded (`down` refuses them)."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,6 +71,8 @@ def test_dev_stack_applies_replans_clean_and_destroys(tmp_path: Path):
     try:
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         assert "second plan: no changes" in up.stdout
+        assert "apply: 0/" in up.stderr, up.stderr  # progress: resources done / total
+        assert re.search(r"apply: \d+/\d+ resources \(\d+%\)", up.stderr), up.stderr
         assert "missing" not in up.stdout
         for expected in ("s3 bucket", "sagemaker endpoint", "budget", "batch job queue",
                          "model package group", "endpoint alarms"):
@@ -76,3 +84,49 @@ def test_dev_stack_applies_replans_clean_and_destroys(tmp_path: Path):
     assert down.returncode == 0, down.stderr[-3000:]
     assert "destroyed, emulator stopped" in down.stdout
     assert not (work / ".terraml/local/dev.json").exists()
+
+
+def _up(work: Path, env: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "terraml", "up", "--env", env, "--local"],
+                            cwd=work, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=os.environ.copy())
+
+
+@pytest.mark.deploy
+@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+def test_staging_and_prod_apply_replan_clean_and_refuse_plain_down(tmp_path: Path):
+    work = tmp_path / "project"
+    work.mkdir()
+    shutil.copytree(ROOT / "environments", work / "environments")
+    running = {env: _up(work, env) for env in ("staging", "prod")}  # side by side: 2 cores
+    try:
+        for env, process in running.items():
+            stdout, stderr = process.communicate(timeout=900)
+            assert process.returncode == 0, f"{env}: " + stdout[-3000:] + stderr[-3000:]
+            assert "second plan: no changes" in stdout, env
+            assert "missing" not in stdout, env
+            for expected in ("sagemaker endpoint", "endpoint alarms", "vpc", "budget"):
+                assert expected in stdout, (env, expected)
+        prod = json.loads((work / ".terraml/local/ml-prod.tfstate").read_text())
+        types = {r["type"] for r in prod["resources"]}
+        assert {"aws_nat_gateway", "aws_eip", "aws_appautoscaling_target",
+                "aws_appautoscaling_policy", "aws_sagemaker_endpoint"} <= types
+        config = next(r for r in prod["resources"]
+                      if r["type"] == "aws_sagemaker_endpoint_configuration")
+        variant = config["instances"][0]["attributes"]["production_variants"][0]
+        assert variant["instance_type"].startswith("ml.g")  # a GPU family
+        for env in running:
+            down = run_cli("down", "--env", env, "--local", cwd=work)
+            assert down.returncode == 2, down.stdout + down.stderr
+            assert len(down.stderr.strip().splitlines()) == 1, down.stderr
+            assert "deletion protection" in down.stderr and "--discard" in down.stderr
+            assert (work / f".terraml/local/ml-{env}.tfstate").is_file()  # nothing destroyed
+    finally:
+        for env, process in running.items():
+            if process.poll() is None:
+                process.kill()
+            discard = run_cli("down", "--env", env, "--local", "--discard", cwd=work)
+            assert discard.returncode == 0, discard.stderr
+    for env in running:
+        assert not (work / f".terraml/local/{env}.json").exists()
+        assert not (work / f".terraml/local/ml-{env}.tfstate").exists()

@@ -36,7 +36,7 @@ class Emulator:
             os.kill(self.pid, 0)
         except OSError:
             return False
-        return _accepting(self.port)
+        return _is_emulator(self.pid) and _accepting(self.port)
 
 
 def _record(env: str) -> Path:
@@ -55,17 +55,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def recorded(env: str) -> Emulator | None:
+    """The emulator recorded for `env`, running or not (None if there is no record)."""
+    path = _record(env)
+    try:
+        return Emulator(**json.loads(path.read_text()))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError):
+        path.unlink(missing_ok=True)
+        return None
+
+
 def find(env: str) -> Emulator | None:
     """The running emulator recorded for `env`, or None."""
-    path = _record(env)
-    if not path.exists():
-        return None
-    try:
-        emulator = Emulator(**json.loads(path.read_text()))
-    except (ValueError, TypeError):
-        path.unlink()
-        return None
-    return emulator if emulator.alive() else None
+    emulator = recorded(env)
+    return emulator if emulator is not None and emulator.alive() else None
 
 
 def start(env: str, timeout: float = 30.0) -> Emulator:
@@ -78,6 +83,7 @@ def start(env: str, timeout: float = 30.0) -> Emulator:
     except ImportError:
         raise UserError("the local emulator needs moto: pip install 'moto[server]'") from None
     STATE_DIR.mkdir(parents=True, exist_ok=True)
+    _record(env).unlink(missing_ok=True)  # a dead emulator's record
     port = _free_port()
     log = open(STATE_DIR / f"{env}-emulator.log", "ab")  # noqa: SIM115 - handed to the child
     process = subprocess.Popen(
@@ -99,12 +105,21 @@ def start(env: str, timeout: float = 30.0) -> Emulator:
     raise UserError(f"local emulator did not start within {timeout:.0f}s (see {log.name})")
 
 
+def _is_emulator(pid: int) -> bool:
+    try:
+        return b"terraml.local.moto_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS): trust the record
+
+
 def stop(env: str) -> bool:
     """Stop the environment's emulator; True if one was running."""
     emulator = find(env)
     _record(env).unlink(missing_ok=True)
     if emulator is None:
         return False
+    if not _is_emulator(emulator.pid):
+        return False  # the pid was reused by another program: leave it alone
     try:
         os.killpg(emulator.pid, signal.SIGTERM)
     except OSError:

@@ -2,9 +2,15 @@
 moto does not implement yet: AWS Budgets `DescribeSubscribersForNotification` and
 budget tags (`TagResource`, `UntagResource`, `ListTagsForResource`, tags on create),
 SageMaker `DeleteModelPackageGroup` and `UpdateEndpoint` (switches at once);
-and SageMaker answers shaped like AWS's (a model's `EnableNetworkIsolation` is kept,
-and unset `VpcConfig` / `DataCaptureConfig` are omitted instead of returned empty),
-without which Terraform sees a change on every plan.
+Application Auto Scaling tags (`ListTagsForResource`, `TagResource`, `UntagResource`,
+tags on `RegisterScalableTarget`), without which the provider retries
+`aws_appautoscaling_target` for its whole timeout; SageMaker instance types checked by
+shape (`ml.<family>.<size>`) instead of moto's dated lists, which reject current
+families (ml.g5, ml.g6, ml.p4d, ml.inf2, ...); SageMaker answers shaped like AWS's
+(a model's `EnableNetworkIsolation` is kept, and unset `VpcConfig` /
+`DataCaptureConfig` are omitted instead of returned empty), without which Terraform
+sees a change on every plan. Any other call moto lacks answers 400
+`NotImplementedByEmulator` at once (moto's 500 makes SDKs retry for minutes).
 
 Run as `python -m terraml.local.moto_server -H 127.0.0.1 -p PORT`.
 """
@@ -12,11 +18,14 @@ Run as `python -m terraml.local.moto_server -H 127.0.0.1 -p PORT`.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.budgets.exceptions import NotFoundException
 from moto.budgets.responses import BudgetsResponse
-from moto.core.responses import ActionResult
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, BaseResponse
 from moto.sagemaker.responses import SageMakerResponse
 from moto.server import main as moto_main
 
@@ -131,8 +140,114 @@ def _update_endpoint(self: SageMakerResponse) -> ActionResult:
     return ActionResult({"EndpointArn": endpoint.arn})
 
 
+_INSTANCE_TYPE = re.compile(r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+")
+
+
+def _validate_instance_type(self_or_type, instance_type: str | None = None) -> None:
+    """Any well-formed SageMaker instance type (`ml.<family>.<size>`), as AWS's enum grows
+    faster than moto's copy of it."""
+    from moto.sagemaker.exceptions import ValidationError
+
+    value = instance_type if instance_type is not None else self_or_type
+    if not isinstance(value, str) or not _INSTANCE_TYPE.fullmatch(value):
+        raise ValidationError(message=f"Value '{value}' at 'instanceType' failed to satisfy "
+                              "constraint: Member must match ml.<family>.<size>")
+
+
+def _validate_instance_types(instance_types: list[str]) -> None:
+    for instance_type in instance_types or []:
+        _validate_instance_type(instance_type)
+
+
+_SCALING_TAGS: dict[str, dict[str, str]] = {}
+_register_target = ApplicationAutoScalingResponse.register_scalable_target
+_deregister_target = ApplicationAutoScalingResponse.deregister_scalable_target
+
+
+def _register_target_with_tags(self: ApplicationAutoScalingResponse) -> str:
+    result = _register_target(self)
+    tags = self._get_param("Tags") or {}
+    if tags:
+        arn = json.loads(result)["ScalableTargetARN"]
+        _SCALING_TAGS.setdefault(arn, {}).update(tags)
+    return result
+
+
+def _deregister_target_and_tags(self: ApplicationAutoScalingResponse) -> str:
+    backend = self.applicationautoscaling_backend
+    target = backend.targets.get(self._get_param("ScalableDimension"), {}).get(
+        self._get_param("ResourceId"))
+    result = _deregister_target(self)
+    if target is not None:
+        _SCALING_TAGS.pop(target.arn, None)
+    return result
+
+
+def _scaling_target_arns(self: ApplicationAutoScalingResponse) -> set[str]:
+    backend = self.applicationautoscaling_backend
+    return {t.arn for by_id in backend.targets.values() for t in by_id.values()}
+
+
+def _scaling_arn(self: ApplicationAutoScalingResponse) -> str:
+    from moto.applicationautoscaling.exceptions import AWSValidationException
+
+    arn = self._get_param("ResourceARN")
+    if arn not in _scaling_target_arns(self):
+        raise AWSValidationException(f"Scalable target {arn} does not exist")
+    return arn
+
+
+def _scaling_list_tags(self: ApplicationAutoScalingResponse) -> str:
+    return json.dumps({"Tags": dict(_SCALING_TAGS.get(_scaling_arn(self), {}))})
+
+
+def _scaling_tag(self: ApplicationAutoScalingResponse) -> str:
+    _SCALING_TAGS.setdefault(_scaling_arn(self), {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def _scaling_untag(self: ApplicationAutoScalingResponse) -> str:
+    store = _SCALING_TAGS.setdefault(_scaling_arn(self), {})
+    for key in self._get_param("TagKeys") or []:
+        store.pop(key, None)
+    return "{}"
+
+
+class NotImplementedByEmulator(ServiceException):
+    code = "NotImplementedByEmulator"
+
+
+_call_action = BaseResponse.call_action
+
+
+def _call_action_failing_fast(self: BaseResponse):
+    """A call moto lacks: a client error at once (moto's 500 makes SDKs retry for minutes)."""
+    try:
+        return _call_action(self)
+    except NotImplementedError as exc:
+        print(f"terraml emulator: not emulated: {exc}", file=sys.stderr, flush=True)
+        status, headers, body = self.serialized(ActionResult(NotImplementedByEmulator(
+            f"the local emulator does not implement this call ({exc})")))
+        return 400 if status >= 500 else status, headers, body
+
+
 def install() -> None:
-    """Add the missing Budgets calls to moto's Budgets responses."""
+    """Add the calls moto lacks (see the module docstring) to moto's responses."""
+    from moto.sagemaker import models as sagemaker_models
+
+    BaseResponse.call_action = _call_action_failing_fast
+    sagemaker_models.FakeEndpointConfig.validate_instance_type = _validate_instance_type
+    sagemaker_models.FakeSagemakerNotebookInstance.validate_instance_type = \
+        _validate_instance_type
+    sagemaker_models.ModelPackage.validate_supported_transform_instance_types = \
+        staticmethod(_validate_instance_types)
+    sagemaker_models.ModelPackage.validate_supported_realtime_inference_instance_types = \
+        staticmethod(_validate_instance_types)
+    ApplicationAutoScalingResponse.register_scalable_target = _register_target_with_tags
+    ApplicationAutoScalingResponse.deregister_scalable_target = _deregister_target_and_tags
+    ApplicationAutoScalingResponse.list_tags_for_resource = _scaling_list_tags
+    ApplicationAutoScalingResponse.tag_resource = _scaling_tag
+    ApplicationAutoScalingResponse.untag_resource = _scaling_untag
     BudgetsResponse.describe_subscribers_for_notification = _describe_subscribers_for_notification
     BudgetsResponse.create_budget = _create_budget_with_tags
     BudgetsResponse.delete_budget = _delete_budget_and_tags
