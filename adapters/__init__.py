@@ -38,6 +38,13 @@ def get_adapter(cloud: str, *, source: str = "") -> CloudAdapter:
     return adapter()
 
 
+def register_clouds() -> None:
+    """Join every cloud's part of the environment spec (`adapters/<cloud>/settings.py`: ids,
+    provider constraints, state backends) to `core.spec`; light: no provider bindings."""
+    for cloud in _ADAPTERS:
+        importlib.import_module(f"adapters.{cloud}.settings")
+
+
 def load(target: str):
     """Import `package.module:Name` and return `Name` (lazy loading of cloud code)."""
     module_name, name = target.split(":")

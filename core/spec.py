@@ -8,11 +8,12 @@ protection, immutable image tags, NAT, serving mode) derive from `tier`.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -100,25 +102,15 @@ class StateBackend(Strict):
         return self
 
 
-class Providers(Strict):
-    """Terraform provider version constraints, to override each cloud's default (which admits
-    the version the bindings were generated from; see the cloud's `provider_versions`), e.g.
-    for a private mirror."""
+def _constraint(value: str) -> str:
+    part = r"\s*(=|!=|>=|<=|>|<|~>)?\s*\d+(\.\d+){0,2}(-[0-9A-Za-z.]+)?\s*"
+    if not re.fullmatch(rf"{part}(,{part})*", value):
+        raise ValueError(f"expected a Terraform version constraint like '~> 6.0', found {value!r}")
+    return value.strip()
 
-    aws: str | None = None
-    google: str | None = None
-    azurerm: str | None = None
-    azapi: str | None = None
 
-    @field_validator("aws", "google", "azurerm", "azapi")
-    @classmethod
-    def _constraint(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        part = r"\s*(=|!=|>=|<=|>|<|~>)?\s*\d+(\.\d+){0,2}(-[0-9A-Za-z.]+)?\s*"
-        if not re.fullmatch(rf"{part}(,{part})*", value):
-            raise ValueError(f"expected a Terraform version constraint like '~> 6.0', found {value!r}")
-        return value.strip()
+# A Terraform provider version constraint; each cloud's `providers:` section is made of these.
+Constraint = Annotated[str, AfterValidator(_constraint)]
 
 
 class Network(Strict):
@@ -328,26 +320,24 @@ class Guardrails(Strict):
 
 
 class Environment(Strict):
-    """One environment file. Field order here is the order users read in the schema."""
+    """One environment file: the neutral settings every cloud shares. Each cloud adds its own
+    (ids, provider constraints, state backends) in a subclass it registers with
+    `register_cloud`; the spec is the union of those, told apart by `cloud:`. Field order here
+    is the order users read in the schema."""
 
     name: Name
-    cloud: Literal["aws", "gcp", "azure"]
+    cloud: str
     region: Annotated[str, Field(pattern=r"^[a-z]{2,}[a-z0-9-]*[0-9a-z]$",
                                  description="the cloud's region where its ML service runs "
                                  "(core/regions.py)")]
     tier: Tier | None = None  # default: name when it is dev/staging/prod, else prod
     project: Name = "terraml"
     cost_center: Annotated[str, Field(min_length=1, max_length=64)] = "ml-platform"
-    account_id: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
-    project_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")] | None = None
-    billing_account: Annotated[str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None = None
-    subscription_id: Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")] | None = None
     tags: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/=+@-]{1,128}$")], str] = Field(
         default_factory=dict
     )
     deletion_protection: Bool | None = None  # default: on outside dev
     state: StateBackend = Field(default_factory=StateBackend)
-    providers: Providers = Field(default_factory=Providers)
     network: Network = Field(default_factory=Network)
     data: Data = Field(default_factory=Data)
     registry: Registry = Field(default_factory=Registry)
@@ -361,6 +351,17 @@ class Environment(Strict):
 
     _source: Path = PrivateAttr(default=Path("<memory>"))
     _lines: dict = PrivateAttr(default_factory=dict)
+
+    # The state backends this cloud's subclass accepts (local works everywhere).
+    state_backends: ClassVar[tuple[str, ...]] = ("local",)
+
+    @field_validator("state")
+    @classmethod
+    def _state_backend(cls, value: StateBackend, info: ValidationInfo) -> StateBackend:
+        if value.backend not in cls.state_backends:
+            raise ValueError(f"backend: expected one of {', '.join(cls.state_backends)} on "
+                             f"{info.data.get('cloud')}, found {value.backend!r}")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -439,12 +440,38 @@ class Environment(Strict):
                 "cost-center": self.cost_center, "managed-by": "terraml"}
 
 
+CLOUD_ENVIRONMENTS: dict[str, type[Environment]] = {}
+
+
+def register_cloud(model: type[Environment]) -> type[Environment]:
+    """Join a cloud's environment model (`cloud: Literal["<name>"]` plus its ids, provider
+    constraints and state backends) to the spec. Each cloud's package registers its own."""
+    (name,) = get_args(model.model_fields["cloud"].annotation)
+    CLOUD_ENVIRONMENTS[name] = model
+    _spec.cache_clear()
+    return model
+
+
+@functools.cache
+def _spec() -> TypeAdapter:
+    models = tuple(CLOUD_ENVIRONMENTS.values())
+    if not models:
+        raise RuntimeError("no cloud is registered: load environments through "
+                           "stacks.app.load_environment, which registers every cloud")
+    union = models[0] if len(models) == 1 else Union[models]  # noqa: UP007
+    return TypeAdapter(Annotated[union, Field(discriminator="cloud")])
+
+
 def load_environment(path: Path | str) -> Environment:
-    """Read and validate one environment file; `UserError` with file:line on any problem."""
+    """Read and validate one environment file against the registered clouds' models;
+    `UserError` with file:line on any problem."""
     path = Path(path)
     data, lines = load_with_lines(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}:1: (root): expected a mapping of settings, "
+                        f"found {type(data).__name__}")
     try:
-        env = Environment.model_validate(data)
+        env = _spec().validate_python(data)
     except ValidationError as exc:
         raise UserError(_first_error(path, exc, lines)) from None
     env._source = path
@@ -454,7 +481,16 @@ def load_environment(path: Path | str) -> Environment:
 
 def _first_error(path: Path, exc: ValidationError, lines: dict) -> str:
     error = exc.errors(include_url=False)[0]
-    loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        found = (error.get("ctx") or {}).get("tag")
+        expected = ", ".join(sorted(CLOUD_ENVIRONMENTS))
+        problem = (f"expected one of {expected}, found {_short(found)}" if found is not None
+                   else "required setting: expected a value, found none")
+        return f"{path}:{nearest_line(('cloud',), lines)}: cloud: {problem}"
+    loc = tuple(error["loc"])
+    if loc and loc[0] in CLOUD_ENVIRONMENTS:  # the union member's tag
+        loc = loc[1:]
+    loc = tuple(part for part in loc if not _is_union_tag(part))
     line = nearest_line(loc, lines)
     field = dotted(loc) or "(root)"
     return f"{path}:{line}: {field}: {_describe(error)}"
@@ -520,7 +556,7 @@ def _short(value: Any) -> str:
 
 def environment_schema() -> dict[str, Any]:
     """JSON Schema for environment files (for YAML editor completion)."""
-    schema = Environment.model_json_schema()
+    schema = _spec().json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "terraml environment"
     return schema

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from cdktn import App
 
-from adapters import get_adapter
+from adapters import get_adapter, register_clouds
 from adapters.base import LocalEmulator
+from core import spec
 from core.errors import UserError
-from core.spec import Environment, load_environment
+from core.spec import Environment
 
 DEFAULT_ENV_DIR = Path("environments")
 # S3 native state locking (use_lockfile) needs Terraform/OpenTofu >= 1.10. (Not emitted as
@@ -27,6 +28,12 @@ def environment_files(directory: Path = DEFAULT_ENV_DIR) -> list[Path]:
     if not files:
         raise UserError(f"{directory}: no environment files (*.yaml) found")
     return files
+
+
+def load_environment(path: Path | str) -> Environment:
+    """One environment file, validated against every cloud's part of the spec."""
+    register_clouds()
+    return spec.load_environment(path)
 
 
 def load_environments(files: list[Path]) -> list[Environment]:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from core.errors import UserError
-from core.spec import load_environment
+from stacks.app import load_environment
 from terraml.files import write_atomically
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "ci"

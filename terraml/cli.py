@@ -56,7 +56,7 @@ def list_envs(env_dir: EnvDir = Path("environments")) -> None:
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Environment files.")]) -> None:
     """Validate environment files (exit 2 on the first error)."""
-    from core.spec import load_environment
+    from stacks.app import load_environment
 
     for path in files:
         load_environment(path)
@@ -66,7 +66,10 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Environment files
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of environment files (for YAML editor completion)."""
+    from adapters import register_clouds
     from core.spec import environment_schema
+
+    register_clouds()
 
     sys.stdout.write(json.dumps(environment_schema(), indent=2) + "\n")
 

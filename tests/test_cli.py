@@ -24,7 +24,11 @@ def test_schema_is_json_schema_with_every_section():
     result = run_cli("schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
-    assert {"training", "serving", "budget", "guardrails", "state"} <= set(schema["properties"])
+    assert schema["discriminator"]["propertyName"] == "cloud"  # one model per cloud
+    for model in schema["discriminator"]["mapping"].values():
+        properties = schema["$defs"][model.rsplit("/", 1)[1]]["properties"]
+        assert {"training", "serving", "budget", "guardrails", "state", "providers"} <= \
+            set(properties)
 
 
 def test_list_shows_the_three_stacks():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import UserError
-from core.spec import load_environment
+from stacks.app import load_environment
 from tests.conftest import BASE, run_cli
 
 # (yaml text, expected line, expected field path, a word the message must contain)
@@ -175,7 +175,44 @@ def test_every_region_in_the_tables_is_accepted_and_off_means_off(write_env):
 
 
 def test_schema_states_the_bounds():
+    from adapters import register_clouds
     from core.spec import environment_schema
+
+    register_clouds()
 
     props = environment_schema()["$defs"]["Budget"]["properties"]["monthly_usd"]
     assert props["maximum"] == 10_000_000 and "10,000,000" in props["description"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("name: dev\ncloud: moon\nregion: us-east-1\n",
+     ":2: cloud: expected one of aws, azure, gcp, found 'moon'"),
+    ("name: dev\nregion: us-east-1\n", ":1: cloud: required setting"),
+    ("name: dev\ncloud: aws\nregion: us-east-1\nstate:\n  backend: gcs\n  bucket: b\n",
+     ":4: state: backend: expected one of local, s3 on aws, found 'gcs'"),
+    ("name: dev\ncloud: azure\nregion: eastus\nstate:\n  backend: s3\n  bucket: b\n",
+     "state: backend: expected one of local, azurerm on azure, found 's3'"),
+    ("name: dev\ncloud: aws\nregion: us-east-1\nproject_id: abcdef-1\n",
+     ":4: project_id: unknown setting"),
+    ("name: dev\ncloud: gcp\nregion: us-central1\nproviders:\n  aws: '~> 5.0'\n",
+     ":5: providers.aws: unknown setting"),
+])
+def test_each_cloud_brings_its_own_settings(write_env, text, expected):
+    """Ids, provider constraints and state backends live with each cloud
+    (adapters/<cloud>/settings.py) and join the spec as a union told apart by `cloud:`."""
+    path = write_env(text)
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2
+    assert expected in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_schema_is_one_model_per_cloud():
+    from adapters import register_clouds
+    from core.spec import environment_schema
+
+    register_clouds()
+    schema = environment_schema()
+    assert schema["discriminator"]["propertyName"] == "cloud"
+    assert set(schema["discriminator"]["mapping"]) == {"aws", "gcp", "azure"}
+    gcp = schema["$defs"]["GcpEnvironment"]["properties"]
+    assert "project_id" in gcp and "account_id" not in gcp

@@ -10,9 +10,9 @@ import pytest
 from adapters.aws import AwsAdapter
 from adapters.base import Refs
 from core.errors import UserError
-from core.spec import load_environment
 from modules.base import PlatformModule
 from modules.layers import LAYERS, Layer, ordered, registered
+from stacks.app import load_environment
 from tests.conftest import BASE
 from tests.test_synth_aws import synth
 from tests.test_synth_gcp import GCP_IDS

@@ -121,7 +121,7 @@ def test_cli_blocks_dev_gpu_endpoint_exit_1(tmp_path):
 
 def test_unknown_rule_in_config_is_refused(write_env):
     from core.errors import UserError
-    from core.spec import load_environment
+    from stacks.app import load_environment
 
     with pytest.raises(UserError, match=r"guardrails.actions.max_gpu: expected a guardrail rule"):
         load_environment(write_env(BASE + "guardrails:\n  actions:\n    max_gpu: warn\n"))
@@ -156,7 +156,7 @@ def test_plan_time_and_run_time_give_the_same_machine_verdict():
 
 @pytest.mark.parametrize("rule", sorted(RULES))
 def test_every_rule_can_be_set_and_suppressed_in_the_config(write_env, rule):
-    from core.spec import load_environment
+    from stacks.app import load_environment
 
     for action in ("warn", "block", "off"):
         env = load_environment(write_env(BASE + f"guardrails:\n  actions:\n    {rule}: {action}\n"))

@@ -17,7 +17,7 @@ import pytest
 
 from core.errors import UserError
 from core.outputs import NEUTRAL_OUTPUTS
-from core.spec import load_environment
+from stacks.app import load_environment
 from terraml.interop import pulumi as interop  # imports no Pulumi itself
 
 try:
@@ -30,6 +30,13 @@ needs_pulumi = pytest.mark.skipif(pulumi is None, reason="pulumi / pulumi-terraf
                                   "installed (pip install 'terraml[pulumi]')")
 
 BASE = "name: dev\ncloud: aws\nregion: us-east-1\n"
+# Remote state backends belong to a cloud: gcs state is a GCP environment's, azurerm Azure's.
+CLOUD_BASE = {
+    "gcs": "name: dev\ncloud: gcp\nregion: us-central1\nproject_id: acme-ml-123\n"
+           "billing_account: 012345-ABCDEF-678901\n",
+    "azurerm": "name: dev\ncloud: azure\nregion: eastus\n"
+               "subscription_id: 00000000-0000-0000-0000-000000000000\n",
+}
 NEUTRAL = [name for names in NEUTRAL_OUTPUTS.values() for name in names]
 TOKENS = {"local": "terraform:state:getLocalReference", "s3": "terraform:state:getS3Reference",
           "azurerm": "terraform:state:getAzureRMReference"}
@@ -86,7 +93,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     def write(extra: str = "", name: str = "dev") -> Path:
         path = tmp_path / "environments" / f"{name}.yaml"
-        path.write_text(BASE.replace("name: dev", f"name: {name}") + extra)
+        base = next((text for backend, text in CLOUD_BASE.items()
+                     if f"backend: {backend}" in extra), BASE)
+        path.write_text(base.replace("name: dev", f"name: {name}") + extra)
         return path
     return write
 
@@ -186,7 +195,7 @@ def test_azurerm_backend(project):
     env_file = project("state: {backend: azurerm, resource_group: rg-state, "
                        "storage_account: acmestate, container: tfstate, key: ml/dev.tfstate}\n")
     block = synthesized_backend(env_file)["azurerm"]
-    mocks = use_mocks(state_values())
+    mocks = use_mocks(state_values(cloud="azure"))
 
     @pulumi.runtime.test
     def check():
@@ -234,7 +243,7 @@ def test_gcs_backend_reads_the_state_object(project):
     env_file = project("state: {backend: gcs, bucket: acme-tfstate}\n")
     block = synthesized_backend(env_file)["gcs"]
     outputs = {name: {"value": value, "type": "string"}
-               for name, value in state_values().items()}
+               for name, value in state_values(cloud="gcp").items()}
     outputs["api_token"] = {"value": "s3cr3t", "type": "string", "sensitive": True}
     client = FakeGcsClient({f"acme-tfstate/{block['prefix']}/default.tfstate":
                             json.dumps({"version": 4, "outputs": outputs})})

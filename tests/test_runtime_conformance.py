@@ -32,7 +32,7 @@ from adapters.runtime import (
     runtime_class,
 )
 from core.outputs import StackOutputs
-from core.spec import load_environment
+from stacks.app import load_environment
 from terraml.runtime import commands
 from tests.test_runtime_aws import moto_url  # noqa: F401 - the module's moto server fixture
 

@@ -403,7 +403,7 @@ def test_serving_accelerators_are_checked_by_their_neutral_name(project):
 
     from core.errors import Blocked
     from core.outputs import StackOutputs
-    from core.spec import load_environment
+    from stacks.app import load_environment
     from terraml.runtime import commands
 
     env = load_environment(project / "environments/gdev.yaml")

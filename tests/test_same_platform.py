@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core.outputs import NEUTRAL_OUTPUTS
-from core.spec import load_environment
 from cost.catalog import load_catalog
 from cost.estimate import estimate
 from cost.inputs import load_projects
-from stacks.app import build_app
+from stacks.app import build_app, load_environment
 from tests.conftest import ROOT
 
 IDS = {"aws": ("us-east-1", ""),

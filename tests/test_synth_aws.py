@@ -9,8 +9,7 @@ import pytest
 
 from adapters.base import LocalEmulator
 from core.errors import UserError
-from core.spec import load_environment
-from stacks.app import build_app
+from stacks.app import build_app, load_environment
 from tests.conftest import BASE
 
 

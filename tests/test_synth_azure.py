@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import UserError
-from core.spec import load_environment
+from stacks.app import load_environment
 from tests.conftest import ROOT
 from tests.test_synth_aws import one, resources, synth
 

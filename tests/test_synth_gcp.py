@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import UserError
-from core.spec import load_environment
+from stacks.app import load_environment
 from tests.conftest import ROOT, run_cli
 from tests.test_synth_aws import one, resources, synth
 

@@ -50,7 +50,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import UserError
 from core.outputs import NEUTRAL_OUTPUTS
-from core.spec import Environment, load_environment
+from core.spec import Environment
+from stacks.app import load_environment
 from terraml.local.emulator import STATE_DIR as EMULATOR_STATE_DIR
 
 if TYPE_CHECKING:
