@@ -6,7 +6,7 @@
     platform = platform_outputs("../platform/environments/dev.yaml")
     pulumi.export("raw_bucket", platform.bucket_raw)        # or platform["bucket_raw"]
 
-Contract: `platform_outputs(env_file)` loads the environment file (`core.spec.load_environment`),
+Contract: `platform_outputs(env_file)` loads the environment file (`stacks.app.load_environment`),
 reads the Terraform state that its `state:` section names, and returns one `pulumi.Output` per
 neutral output (`core.outputs.NEUTRAL_OUTPUTS`, the same names on every cloud) plus the `extra`
 names asked for, and nothing else. Where the state is read from, per backend:
