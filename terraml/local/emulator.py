@@ -32,11 +32,14 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     def alive(self) -> bool:
+        """The recorded process exists and its port answers. (Whether the pid is really the
+        emulator matters only before killing it: see `stop`; an in-process server, as the
+        runtime tests use, counts as alive.)"""
         try:
             os.kill(self.pid, 0)
         except OSError:
             return False
-        return _is_emulator(self.pid) and _accepting(self.port)
+        return _accepting(self.port)
 
 
 def _record(env: str) -> Path:
