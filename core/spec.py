@@ -434,6 +434,15 @@ class Environment(Strict):
     def is_dev(self) -> bool:
         return self.tier is Tier.dev
 
+    def guardrail_record(self) -> dict[str, Any]:
+        """The `guardrails:` section as the cost engine and the runtime guard read it: the
+        rules, the budget and the training runtime limit they check against, and the file."""
+        record = self.guardrails.model_dump(mode="json")
+        record.update(budget_monthly_usd=self.budget.monthly_usd,
+                      max_runtime_hours=self.training.max_runtime_hours,
+                      source=str(self.source))
+        return record
+
     def all_tags(self) -> dict[str, str]:
         """The tags every taggable resource carries (cost allocation needs all three)."""
         return {**self.tags, "env": self.name, "project": self.project,

@@ -22,14 +22,6 @@ def _usage(env: Environment) -> dict:
     }
 
 
-def _policy(env: Environment) -> dict:
-    """The environment's guardrails and budget, recorded for the cost engine."""
-    rails = env.guardrails.model_dump(mode="json")
-    rails["budget_monthly_usd"] = env.budget.monthly_usd
-    rails["source"] = str(env.source)
-    return rails
-
-
 class MlPlatformStack(TerraformStack):
     """Stack `ml-<env>`. Outputs carry the same neutral names on every cloud."""
 
@@ -50,7 +42,7 @@ class MlPlatformStack(TerraformStack):
         if "serving" in built:
             workloads.insert(0, serving_workload(self, env, adapter, built["serving"].refs))
         self.add_override("//.terraml", {"usage": _usage(env), "workloads": workloads,
-                                         "guardrails": _policy(env)})
+                                         "guardrails": env.guardrail_record()})
         self.outputs: dict[str, object] = {}
         for module in built.values():
             self.outputs.update(module.outputs)

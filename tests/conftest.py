@@ -27,3 +27,14 @@ def write_env(tmp_path: Path):
         path.write_text(text)
         return path
     return write
+
+
+@pytest.fixture
+def shipped_project(tmp_path: Path) -> Path:
+    """A project folder holding a copy of the shipped environments (for the local deploys)."""
+    import shutil
+
+    work = tmp_path / "project"
+    work.mkdir()
+    shutil.copytree(ROOT / "environments", work / "environments")
+    return work

@@ -4,15 +4,13 @@ suppressed with a reason; the job then runs with the hours asked for."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
-from terraml.local import moto_server
 from tests.aws_stack import FakeAwsStack
 from tests.conftest import run_cli
+from tests.test_runtime_aws import moto_url  # noqa: F401 - the module's moto server fixture
 
 ENV = """name: gr
 cloud: aws
@@ -26,20 +24,8 @@ FAST = {"TERRAML_RETRY_BASE_SECONDS": "0.01", "AWS_ACCESS_KEY_ID": "test",
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/terraml-gr-train:1.0"
 
 
-@pytest.fixture(scope="module")
-def moto_url():
-    moto_server.install()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}", port
-    server.stop()
-
-
 @pytest.fixture
-def project(tmp_path: Path, moto_url):
+def project(tmp_path: Path, moto_url):  # noqa: F811 - the imported fixture
     import requests
 
     requests.post(f"{moto_url[0]}/moto-api/reset", timeout=10)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from terraml.local.terraform import find_mirror, mirror_versions
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
 
 
 def _skip_reason() -> str | None:
@@ -63,10 +63,8 @@ def _runtime_flow(work: Path) -> None:
 
 @pytest.mark.deploy
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
-def test_dev_stack_applies_replans_clean_and_destroys(tmp_path: Path):
-    work = tmp_path / "project"
-    work.mkdir()
-    shutil.copytree(ROOT / "environments", work / "environments")
+def test_dev_stack_applies_replans_clean_and_destroys(shipped_project: Path):
+    work = shipped_project
     up = run_cli("up", "--env", "dev", "--local", cwd=work)
     try:
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
@@ -94,10 +92,8 @@ def _up(work: Path, env: str) -> subprocess.Popen:
 
 @pytest.mark.deploy
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
-def test_staging_and_prod_apply_replan_clean_and_refuse_plain_down(tmp_path: Path):
-    work = tmp_path / "project"
-    work.mkdir()
-    shutil.copytree(ROOT / "environments", work / "environments")
+def test_staging_and_prod_apply_replan_clean_and_refuse_plain_down(shipped_project: Path):
+    work = shipped_project
     running = {env: _up(work, env) for env in ("staging", "prod")}  # side by side: 2 cores
     try:
         for env, process in running.items():

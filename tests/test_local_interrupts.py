@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
 from tests.test_local_deploy import _skip_reason
 
 PROGRESS = re.compile(r"apply: (\d+)/(\d+) resources")
@@ -106,10 +105,8 @@ def _assert_no_duplicates(work: Path) -> None:
 
 @pytest.mark.deploy
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
-def test_interrupted_up_converges_without_duplicates(tmp_path: Path):
-    work = tmp_path / "project"
-    work.mkdir()
-    shutil.copytree(ROOT / "environments", work / "environments")
+def test_interrupted_up_converges_without_duplicates(shipped_project: Path):
+    work = shipped_project
     try:
         # 1. Hard kill of terraml and Terraform together (power loss, `kill -9` of the tree).
         first = Up(work)

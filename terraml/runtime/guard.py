@@ -11,22 +11,12 @@ and hands warnings and suppressions to `warn`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from adapters.machines import AcceleratorChoice
 from core.errors import Blocked
 from core.spec import Environment
 from cost.policy import Verdict, machine_findings, verdicts_for
 from cost.workloads import Workload
-
-
-def rails(env: Environment) -> dict[str, Any]:
-    """The `guardrails:` section as the stack records it for the cost engine, plus the
-    training runtime limit the max_runtime_hours rule reads."""
-    recorded = env.guardrails.model_dump(mode="json")
-    recorded["max_runtime_hours"] = env.training.max_runtime_hours
-    recorded["source"] = str(env.source)
-    return recorded
 
 
 def _workload(env: Environment, kind: str, address: str, machine: AcceleratorChoice | None,
@@ -45,7 +35,7 @@ def check_training(env: Environment, job: str, machine: AcceleratorChoice, insta
                    spot: bool, max_hours: float) -> list[Verdict]:
     """Accelerator and instance type allowed, the job's GPUs (all `instances`) within
     max_gpus, spot where required, `max_hours` within `training.max_runtime_hours`."""
-    section = rails(env)
+    section = env.guardrail_record()
     work = _workload(env, "training", job, machine, 0, spot=spot)
     findings = machine_findings([work], section, job, job_machines=instances,
                                 job_hours=max_hours,
@@ -58,7 +48,7 @@ def check_serving(env: Environment, endpoint: str, machine: AcceleratorChoice | 
     """The endpoint's machine against the allowed types/accelerators and max_gpus, and
     always-on instances where the environment requires scale-to-zero serving. `machine`
     None: serverless, nothing runs while idle."""
-    section = rails(env)
+    section = env.guardrail_record()
     work = _workload(env, "serving", endpoint, machine, instances if machine else 0)
     counted = f"endpoint on {instances} x {machine.instance_type}" if machine else "serverless"
     return verdicts_for(machine_findings([work], section, endpoint, counted=counted), section)
