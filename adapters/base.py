@@ -8,9 +8,11 @@ A cloud implements `configure` and, for each platform layer it offers (see
 `modules/layers.py`), one builder registered for the layer's name: a method marked
 `@builds("serving")`, or a function in the cloud's own module registered with
 `@AwsAdapter.implementation("serving")`. A builder is called once per stack, after the
-layers it needs, as `builder(scope, env, **refs)` where `refs` holds the `Refs` of those
-layers by name; it creates L1 provider resources under `scope` with stable construct ids and
-returns a `Refs` whose `outputs` carry the neutral names of `core/outputs.py`. A cloud
+layers it needs, as `builder(scope, props, **refs)`: `props` is the layer's typed props
+(`core/props.py`: the `Site` plus the spec sections it reads) and `refs` the typed `Refs` of
+those layers by name. It creates L1 provider resources under `scope` with stable construct
+ids and returns its cloud's `Refs` subclass, whose `outputs` carry the neutral names of
+`core/outputs.py` and whose other fields are the handles later layers of that cloud use. A cloud
 without a builder for an enabled layer gets one `UserError` naming the setting.
 """
 
@@ -26,9 +28,11 @@ from constructs import Construct
 from adapters.machines import AcceleratorChoice, MachineChooser
 from core.capabilities import Capability
 from core.errors import UserError
+from core.props import LayerProps
 from core.spec import Environment
 
-__all__ = ["AcceleratorChoice", "Capability", "CloudAdapter", "LocalEmulator", "Refs", "builds"]
+__all__ = ["AcceleratorChoice", "Capability", "CloudAdapter", "LocalEmulator", "Refs",
+           "ServingRefs", "builds"]
 
 
 def builds(layer: str) -> Callable:
@@ -48,21 +52,21 @@ class LocalEmulator:
     state_path: str | None = None  # local state file kept outside cdktf.out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Refs:
-    """What a building step made, as values other steps (and stack outputs) use.
-
-    `outputs` holds the neutral stack outputs (name -> token or literal);
-    `handles` holds cloud-specific objects later steps of the same adapter need.
-    """
+    """What a layer built. `outputs` holds its neutral stack outputs (name -> token or
+    literal); each cloud subclasses it per layer with typed fields for the resources later
+    layers of that cloud use (e.g. `AwsKeyRefs.key`)."""
 
     outputs: dict[str, Any] = field(default_factory=dict)
-    handles: dict[str, Any] = field(default_factory=dict)
 
-    def __getitem__(self, name: str) -> Any:
-        if name in self.handles:
-            return self.handles[name]
-        return self.outputs[name]
+
+@dataclass(kw_only=True)
+class ServingRefs(Refs):
+    """The serving layer's result on every cloud: `endpoint` is the resource the workload
+    record (stacks/workloads.py) points the cost engine at."""
+
+    endpoint: Any
 
 
 class CloudAdapter(MachineChooser):
@@ -101,7 +105,7 @@ class CloudAdapter(MachineChooser):
 
     @classmethod
     def implementation(cls, layer: str) -> Callable:
-        """Register `function(adapter, scope, env, **refs) -> Refs` as this cloud's builder
+        """Register `function(adapter, scope, props, **refs) -> Refs` as this cloud's builder
         for `layer` (for layers whose code lives in its own module of the cloud's package)."""
         def register(function: Callable[..., Refs]) -> Callable[..., Refs]:
             cls.builders = {**cls.builders, layer: function}
@@ -111,15 +115,15 @@ class CloudAdapter(MachineChooser):
     def implements(self, layer: str) -> bool:
         return layer in self.builders
 
-    def build(self, layer: str, scope: Construct, env: Environment, setting: str,
+    def build(self, layer: str, scope: Construct, props: LayerProps, setting: str,
               **refs: Refs | None) -> Refs:
         """Run this cloud's builder for `layer`; a one-line `UserError` naming `setting` when
         the cloud does not offer the layer."""
         builder = self.builders.get(layer)
         if builder is None:
-            raise UserError(env.where(setting, f"the {layer} layer is not available on "
-                                               f"{self.name}; turn it off for this cloud"))
-        return builder(self, scope, env, **refs)
+            raise UserError(props.site.where(setting, f"the {layer} layer is not available on "
+                                                      f"{self.name}; turn it off for this cloud"))
+        return builder(self, scope, props, **refs)
 
     @abstractmethod
     def configure(self, stack: Construct, env: Environment,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cdktn import TerraformResourceLifecycle
 
-from core.spec import Environment
+from core.props import Site
 
 
-def protect(env: Environment) -> TerraformResourceLifecycle | None:
+def protect(site: Site) -> TerraformResourceLifecycle | None:
     """`prevent_destroy` on stateful resources outside dev (the tier's deletion protection)."""
-    return TerraformResourceLifecycle(prevent_destroy=True) if env.deletion_protection else None
+    return TerraformResourceLifecycle(prevent_destroy=True) if site.deletion_protection else None

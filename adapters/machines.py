@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, TypeVar
 from core.errors import UserError
 
 if TYPE_CHECKING:
-    from core.spec import Environment
+    from core.pipeline import TrainStep
+    from core.spec import Serving, Training
 
 T = TypeVar("T")
 
@@ -80,9 +81,17 @@ class MachineChooser(ABC):
             return self.gpu_machine(accelerator, 1)
         return AcceleratorChoice(self.cpu_machine(size), None, 0)
 
-    def endpoint_machine(self, env: Environment) -> AcceleratorChoice | None:
+    def train_step_machine(self, step: TrainStep, training: Training) -> AcceleratorChoice:
+        """A pipeline's train step machine: the step's own accelerator or instance type, else
+        the training section's."""
+        if step.accelerator or step.instance_type:
+            return self.training_machine(step.accelerator, step.count or training.count,
+                                         step.instance_type)
+        return self.training_machine(training.accelerator, step.count or training.count,
+                                     training.instance_type)
+
+    def endpoint_machine(self, spec: Serving) -> AcceleratorChoice | None:
         """The real-time serving machine, or None when serving is serverless."""
-        spec = env.serving
         if spec.mode == "serverless":
             return None
         return self.serving_machine(spec.accelerator, spec.size, spec.instance_type)

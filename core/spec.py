@@ -11,16 +11,12 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator,
-    AllowInfNan,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     TypeAdapter,
@@ -29,49 +25,28 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic import Strict as NoCoercion
 
 from core.errors import UserError
 from core.guardrails import ACTIONS, RULE_NAMES, Action, describe_rules, known_rule
+from core.pipeline import Pipeline, Tracking
 from core.regions import check_region
+from core.types import (  # noqa: F401 (re-exported: sections and tests import them here)
+    ACCELERATORS,
+    CPU_SIZES,
+    MAX_GPUS,
+    MAX_USD,
+    Accelerator,
+    Bool,
+    CpuSize,
+    Email,
+    Int,
+    Name,
+    Num,
+    Strict,
+    Tier,
+    _no_bool,
+)
 from core.yaml_lines import dotted, load_with_lines, nearest_line
-
-ACCELERATORS = ("T4", "A10G", "L4", "A100", "H100")
-CPU_SIZES = ("small", "medium", "large", "xlarge")
-
-Accelerator = Literal["T4", "A10G", "L4", "A100", "H100"]
-CpuSize = Literal["small", "medium", "large", "xlarge"]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-
-# Numbers and switches are taken as written: no `true` for 1, no "5" for 5, no 2.0 for a
-# count, no inf/nan. Every count and amount also has an upper bound (stated in its field).
-Int = Annotated[int, NoCoercion()]
-Num = Annotated[float, NoCoercion(), AllowInfNan(False)]
-Bool = Annotated[bool, NoCoercion()]
-MAX_USD = 10_000_000  # dollars a month: money settings above this are typos
-MAX_GPUS = 10_000
-
-
-def _no_bool(value: Any) -> Any:
-    """Refuse `true`/`false` where a number is expected (pydantic takes True as 1 for Literal)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, found {value!r}")  # noqa: TRY004 (located error)
-    return value
-
-
-class Tier(str, Enum):
-    """How protected an environment is. Dev is cheap and disposable."""
-
-    dev = "dev"
-    staging = "staging"
-    prod = "prod"
-
-
-class Strict(BaseModel):
-    """Base for every section: unknown keys are errors (typos must not pass silently)."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 class StateBackend(Strict):
@@ -346,6 +321,8 @@ class Environment(Strict):
     serving: Serving = Field(default_factory=Serving)
     monitoring: Monitoring = Field(default_factory=Monitoring)
     budget: Budget = Field(default_factory=Budget)
+    pipeline: Pipeline | None = None  # continuous training (core/pipeline.py); off when absent
+    tracking: Tracking = Field(default_factory=Tracking)
     guardrails: Guardrails = Field(default_factory=Guardrails)
     stop_idle: StopIdle = Field(default_factory=StopIdle)
 
@@ -390,6 +367,8 @@ class Environment(Strict):
         if self.serving.mode is None:
             gpu = bool(self.serving.accelerator or self.serving.instance_type)
             self.serving.mode = "serverless" if dev and not gpu else "realtime"
+        if self.pipeline and self.pipeline.registration.approval is None:
+            self.pipeline.registration.approval = "auto" if dev else "manual"
         if not self.budget.emails:
             self.budget.emails = list(self.monitoring.emails)
         rails = self.guardrails
@@ -433,6 +412,11 @@ class Environment(Strict):
     @property
     def is_dev(self) -> bool:
         return self.tier is Tier.dev
+
+    def cloud_ids(self) -> Any:
+        """The cloud's account ids, as its `core.props.CloudIds` subclass (each cloud's
+        environment model overrides this)."""
+        raise NotImplementedError(f"{type(self).__name__} does not give its cloud ids")
 
     def guardrail_record(self) -> dict[str, Any]:
         """The `guardrails:` section as the cost engine and the runtime guard read it: the

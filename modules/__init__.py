@@ -4,4 +4,10 @@ Modules never branch on the cloud's name; they ask `adapter.supports(...)`. Impo
 package registers every layer (`modules/layers.py`): one line per layer module.
 """
 
-from modules import data, ml, network, observability  # noqa: F401  (each registers its layers)
+from modules import (  # noqa: F401  (each registers its layers)
+    continuous_training,
+    data,
+    ml,
+    network,
+    observability,
+)

@@ -8,26 +8,28 @@ from typing import Any, ClassVar
 from constructs import Construct
 
 from adapters.base import CloudAdapter, Refs
-from core.spec import Environment
+from core.props import LayerProps
 
 
 class PlatformModule(Construct):
-    """Base for layer constructs. `refs` is what the adapter built; `outputs` its stack
-    outputs. Subclasses check the environment against the adapter's capabilities first
-    (`check`), then the cloud's builder runs with the Refs of the layers this one needs."""
+    """Base for layer constructs. Takes the layer's typed props (`core/props.py`) and the
+    `Refs` of the layers it needs; `refs` is what the adapter built, `outputs` its stack
+    outputs. Subclasses refuse what the cloud cannot do first (`check`), then the cloud's
+    builder runs."""
 
     layer_name: ClassVar[str]
     layer_setting: ClassVar[str]
+    props_type: ClassVar[type[LayerProps]]
 
     def __init__(self, scope: Construct, construct_id: str, *, adapter: CloudAdapter,
-                 env: Environment, **refs: Refs | None) -> None:
+                 props: LayerProps, **refs: Refs | None) -> None:
         super().__init__(scope, construct_id)
         self.adapter = adapter
-        self.env = env
-        self.check(adapter, env)
-        self.refs = adapter.build(self.layer_name, self, env, self.layer_setting, **refs)
+        self.props = props
+        self.check(adapter, props)
+        self.refs = adapter.build(self.layer_name, self, props, self.layer_setting, **refs)
 
-    def check(self, adapter: CloudAdapter, env: Environment) -> None:
+    def check(self, adapter: CloudAdapter, props: Any) -> None:
         """Refuse, with a one-line `UserError` naming the setting, what this cloud cannot do."""
 
     @property

@@ -1,7 +1,8 @@
 """The layer registry: which platform layers exist, what each needs, when it is on.
 
-A layer is a spec section (`setting`), one neutral construct (a `PlatformModule` subclass
-registered here with `@layer(...)`) and per-cloud builders registered on each cloud's adapter
+A layer is a spec section (`setting`), typed props (a `core.props.LayerProps` subclass naming
+the sections it reads), one neutral construct (a `PlatformModule` subclass registered here
+with `@layer(...)`) and per-cloud builders registered on each cloud's adapter
 for the layer's name (adapters/base.py). The stack composes the enabled layers in dependency
 order (`ordered`). Adding a layer: its spec section, its construct module (registered with
 `@layer`), one import line in `modules/__init__.py`, and a builder in each cloud that offers it;
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.errors import UserError
+from core.props import LayerProps
 from core.spec import Environment
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ def always(env: Environment) -> bool:
 class Layer:
     name: str  # the construct id and the builder's name on each cloud
     construct: type[PlatformModule]
+    props: type[LayerProps]  # what the builder gets: `props.of(env)`
     setting: str  # the environment setting named when the layer cannot be built
     needs: tuple[str, ...] = ()  # layers whose Refs it takes (keyword = layer name)
     uses: tuple[str, ...] = ()  # layers it takes when they are on (None otherwise)
@@ -38,11 +41,11 @@ class Layer:
 LAYERS: dict[str, Layer] = {}
 
 
-def layer(name: str, *, setting: str, needs: tuple[str, ...] = (), uses: tuple[str, ...] = (),
-          enabled: Callable[[Environment], bool] = always) -> Callable:
+def layer(name: str, *, props: type[LayerProps], setting: str, needs: tuple[str, ...] = (),
+          uses: tuple[str, ...] = (), enabled: Callable[[Environment], bool] = always) -> Callable:
     """Register a `PlatformModule` subclass as the construct of layer `name`."""
     def register(construct: type[PlatformModule]) -> type[PlatformModule]:
-        LAYERS[name] = Layer(name, construct, setting, needs, uses, enabled)
+        LAYERS[name] = Layer(name, construct, props, setting, needs, uses, enabled)
         construct.layer_name = name
         construct.layer_setting = setting
         return construct

@@ -37,7 +37,8 @@ class MlPlatformStack(TerraformStack):
             refs = {name: built[name].refs for name in item.needs}
             refs.update({name: built[name].refs if name in built else None
                          for name in item.uses})
-            built[item.name] = item.construct(self, item.name, adapter=adapter, env=env, **refs)
+            built[item.name] = item.construct(self, item.name, adapter=adapter,
+                                              props=item.props.of(env), **refs)
         workloads = [training_workload(env, adapter, built["training"].refs)]
         if "serving" in built:
             workloads.insert(0, serving_workload(self, env, adapter, built["serving"].refs))

@@ -26,7 +26,7 @@ from typing import Any
 
 from cdktn import TerraformResource, TerraformStack
 
-from adapters.base import Capability, CloudAdapter, Refs
+from adapters.base import Capability, CloudAdapter, Refs, ServingRefs
 from core.spec import Environment
 
 AVG_DURATION_MS = 100  # assumed model latency for request-based serving estimates
@@ -37,14 +37,14 @@ def address(stack: TerraformStack, resource: TerraformResource) -> str:
 
 
 def serving_workload(stack: TerraformStack, env: Environment, adapter: CloudAdapter,
-                     refs: Refs) -> dict[str, Any]:
+                     refs: ServingRefs) -> dict[str, Any]:
     spec = env.serving
     idle_free = spec.mode == "serverless"
     serverless = idle_free and adapter.supports(Capability.SERVERLESS_SERVING)
-    machine = adapter.endpoint_machine(env)
+    machine = adapter.endpoint_machine(env.serving)
     instance_type = None if serverless else refs.outputs.get("serving_instance_type")
     return {
-        "kind": "serving", "resource": address(stack, refs.handles["endpoint"]),
+        "kind": "serving", "resource": address(stack, refs.endpoint),
         "cloud": env.cloud, "region": env.region, "instance_type": instance_type,
         "accelerator": machine.accelerator if machine else None,
         "accelerator_type": (machine.accelerator_type if machine else None) or None,

@@ -15,7 +15,29 @@ from adapters.aws import network as aws_network
 from adapters.aws import registry as aws_registry
 from adapters.aws import serving as aws_serving
 from adapters.aws.provider import configure_provider
+from adapters.aws.refs import (
+    AwsComputeRefs,
+    AwsDataRefs,
+    AwsIdentityRefs,
+    AwsKeyRefs,
+    AwsMonitoringRefs,
+    AwsNetworkRefs,
+    AwsRegistryRefs,
+    AwsServingRefs,
+)
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
+from core.props import (
+    BudgetProps,
+    ComputeProps,
+    DataProps,
+    IdentityProps,
+    KeyProps,
+    MonitoringProps,
+    NetworkProps,
+    RegistryProps,
+    ServingProps,
+    TrainingProps,
+)
 from core.spec import Environment
 
 
@@ -39,45 +61,47 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
         self.pin_providers(stack, env, local.provider_version if local else None)
 
     @builds("key")
-    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
-        return storage.encryption_key(scope, env, self._account, self._partition)
+    def encryption_key(self, scope: Construct, props: KeyProps) -> AwsKeyRefs:
+        return storage.encryption_key(scope, props, self._account, self._partition)
 
     @builds("network")
-    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return aws_network.network(scope, env, key)
+    def network(self, scope: Construct, props: NetworkProps, key: AwsKeyRefs) -> AwsNetworkRefs:
+        return aws_network.network(scope, props, key)
 
     @builds("data")
-    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return storage.data_lake(scope, env, key, self._account, self._partition)
+    def data_lake(self, scope: Construct, props: DataProps, key: AwsKeyRefs) -> AwsDataRefs:
+        return storage.data_lake(scope, props, key, self._account, self._partition)
 
     @builds("registry")
-    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return aws_registry.registry(scope, env, key)
+    def registry(self, scope: Construct, props: RegistryProps,
+                 key: AwsKeyRefs) -> AwsRegistryRefs:
+        return aws_registry.registry(scope, props, key)
 
     @builds("identity")
-    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
-                 registry: Refs) -> Refs:
-        return aws_identity.identity(scope, env, key, data, registry, self._account, self._partition)
+    def identity(self, scope: Construct, props: IdentityProps, key: AwsKeyRefs,
+                 data: AwsDataRefs, registry: AwsRegistryRefs) -> AwsIdentityRefs:
+        return aws_identity.identity(scope, props, key, data, registry, self._account,
+                                     self._partition)
 
     @builds("compute")
-    def compute(self, scope: Construct, env: Environment, network: Refs,
-                identity: Refs) -> Refs:
-        return aws_compute.compute(scope, env, network, self._partition)
+    def compute(self, scope: Construct, props: ComputeProps, network: AwsNetworkRefs,
+                identity: AwsIdentityRefs) -> AwsComputeRefs:
+        return aws_compute.compute(scope, props, network, self._partition)
 
     @builds("training")
-    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                 data: Refs, identity: Refs) -> Refs:
-        spec = env.training
+    def training(self, scope: Construct, props: TrainingProps, key: AwsKeyRefs,
+                 network: AwsNetworkRefs, data: AwsDataRefs, identity: AwsIdentityRefs) -> Refs:
+        spec = props.training
         machine = self.training_machine(spec.accelerator, spec.count, spec.instance_type)
-        buckets = data["buckets"]
+        buckets = data.buckets
         max_run = int(spec.max_runtime_hours * 3600)
         return Refs(outputs={
-            "training_role": identity["training"].arn,
+            "training_role": identity.training.arn,
             "training_output_uri": f"s3://{buckets['models'].bucket}/training-output/",
             "training_checkpoint_uri": f"s3://{buckets['artifacts'].bucket}/checkpoints/",
-            "training_kms_key": key["key"].arn,
-            "training_subnet_ids": [s.id for s in network["subnets"]],
-            "training_security_group_id": network["security_group"].id,
+            "training_kms_key": key.key.arn,
+            "training_subnet_ids": [s.id for s in network.subnets],
+            "training_security_group_id": network.security_group.id,
             "training_instance_type": machine.instance_type,
             "training_instance_count": 1,
             "training_spot": spec.spot,
@@ -88,16 +112,17 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
         })
 
     @builds("serving")
-    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                data: Refs, registry: Refs, identity: Refs) -> Refs:
-        machine = self.endpoint_machine(env)
-        return aws_serving.serving(scope, env, machine, key, network, data, registry, identity)
+    def serving(self, scope: Construct, props: ServingProps, key: AwsKeyRefs,
+                network: AwsNetworkRefs, data: AwsDataRefs, registry: AwsRegistryRefs,
+                identity: AwsIdentityRefs) -> AwsServingRefs:
+        machine = self.endpoint_machine(props.serving)
+        return aws_serving.serving(scope, props, machine, key, network, data, registry, identity)
 
     @builds("monitoring")
-    def monitoring(self, scope: Construct, env: Environment, key: Refs,
-                   serving: Refs | None) -> Refs:
-        return aws_monitoring.monitoring(scope, env, key, serving, self._account)
+    def monitoring(self, scope: Construct, props: MonitoringProps, key: AwsKeyRefs,
+                   serving: AwsServingRefs | None) -> AwsMonitoringRefs:
+        return aws_monitoring.monitoring(scope, props, key, serving, self._account)
 
     @builds("budget")
-    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
-        return aws_budget.budget(scope, env, monitoring)
+    def budget(self, scope: Construct, props: BudgetProps, monitoring: AwsMonitoringRefs) -> Refs:
+        return aws_budget.budget(scope, props, monitoring)

@@ -17,14 +17,16 @@ from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachmen
 from constructs import Construct
 
 from adapters.aws import policy
-from adapters.base import Refs
-from core.spec import Environment
+from adapters.aws.refs import AwsComputeRefs, AwsNetworkRefs
+from core.props import ComputeProps
 
 
-def compute(scope: Construct, env: Environment, network: Refs, partition: str) -> Refs:
+def compute(scope: Construct, props: ComputeProps, network: AwsNetworkRefs,
+            partition: str) -> AwsComputeRefs:
+    site, spec = props.site, props.compute
     # An explicit service role (rather than the account-wide service-linked role) keeps
     # the stack self-contained and deployable into a fresh account or the emulator.
-    service_role = IamRole(scope, "batch-service-role", name=f"{env.prefix}-batch-service",
+    service_role = IamRole(scope, "batch-service-role", name=f"{site.prefix}-batch-service",
                            assume_role_policy=policy.assume_role("batch.amazonaws.com"))
     attachment = IamRolePolicyAttachment(
         scope, "batch-service-role-policy", role=service_role.name,
@@ -36,16 +38,16 @@ def compute(scope: Construct, env: Environment, network: Refs, partition: str) -
         service_role=service_role.arn,
         depends_on=[attachment],
         compute_resources=BatchComputeEnvironmentComputeResources(
-            type="FARGATE_SPOT" if env.compute.spot else "FARGATE",
-            max_vcpus=env.compute.max_vcpus,
-            subnets=[s.id for s in network["subnets"]],
-            security_group_ids=[network["security_group"].id],
+            type="FARGATE_SPOT" if spec.spot else "FARGATE",
+            max_vcpus=spec.max_vcpus,
+            subnets=[s.id for s in network.subnets],
+            security_group_ids=[network.security_group.id],
         ),
     )
     queue = BatchJobQueue(
-        scope, "batch-queue", name=f"{env.prefix}-cpu", state="ENABLED", priority=1,
+        scope, "batch-queue", name=f"{site.prefix}-cpu", state="ENABLED", priority=1,
         compute_environment_order=[BatchJobQueueComputeEnvironmentOrder(
             order=1, compute_environment=pool.arn)],
     )
-    return Refs(outputs={"batch_queue": queue.name, "batch_pool": pool.arn},
-                handles={"queue": queue, "pool": pool})
+    return AwsComputeRefs(outputs={"batch_queue": queue.name, "batch_pool": pool.arn},
+                          queue=queue)

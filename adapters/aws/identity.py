@@ -12,8 +12,8 @@ from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from adapters.aws import policy
-from adapters.base import Refs
-from core.spec import Environment
+from adapters.aws.refs import AwsDataRefs, AwsIdentityRefs, AwsKeyRefs, AwsRegistryRefs
+from core.props import IdentityProps, Site
 
 READ_OBJECTS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
 WRITE_OBJECTS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
@@ -30,12 +30,13 @@ def _objects(arns: list[str]) -> list[str]:
     return [*arns, *[f"{arn}/*" for arn in arns]]
 
 
-def identity(scope: Construct, env: Environment, key: Refs, data: Refs, registry: Refs,
-             account: str, partition: str) -> Refs:
-    buckets = data["buckets"]
-    key_arn = key["key"].arn
-    repos = registry["repositories"]
-    logs = f"arn:{partition}:logs:{env.region}:{account}:log-group:/aws/sagemaker/*"
+def identity(scope: Construct, props: IdentityProps, key: AwsKeyRefs, data: AwsDataRefs,
+             registry: AwsRegistryRefs, account: str, partition: str) -> AwsIdentityRefs:
+    site = props.site
+    buckets = data.buckets
+    key_arn = key.key.arn
+    repos = registry.repositories
+    logs = f"arn:{partition}:logs:{site.region}:{account}:log-group:/aws/sagemaker/*"
     common = [
         policy.allow("UseEnvironmentKey", USE_KEY, [key_arn]),
         policy.allow("EcrAuthToken", ["ecr:GetAuthorizationToken"], "*"),
@@ -45,9 +46,9 @@ def identity(scope: Construct, env: Environment, key: Refs, data: Refs, registry
         policy.allow("PublishMetrics", ["cloudwatch:PutMetricData"], "*",
                      {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "terraml/*"]}}),
         policy.allow("RunInPrivateNetwork", VPC_ACCESS, "*",
-                     {"StringEquals": {"aws:RequestedRegion": env.region}}),
+                     {"StringEquals": {"aws:RequestedRegion": site.region}}),
     ]
-    training = _role(scope, "training-role", f"{env.prefix}-training", env, [
+    training = _role(scope, "training-role", f"{site.prefix}-training", site, [
         *common,
         policy.allow("ReadTrainingData", READ_OBJECTS,
                      _objects([b.arn for b in buckets.values()])),
@@ -55,7 +56,7 @@ def identity(scope: Construct, env: Environment, key: Refs, data: Refs, registry
                      [f"{buckets[n].arn}/*" for n in ("models", "artifacts", "features")]),
         policy.allow("PullTrainingImage", PULL_IMAGES, [r.arn for r in repos.values()]),
     ])
-    serving = _role(scope, "serving-role", f"{env.prefix}-serving", env, [
+    serving = _role(scope, "serving-role", f"{site.prefix}-serving", site, [
         *common,
         policy.allow("ReadModels", READ_OBJECTS, _objects([buckets["models"].arn])),
         policy.allow("WriteDataCapture", WRITE_OBJECTS,
@@ -65,14 +66,14 @@ def identity(scope: Construct, env: Environment, key: Refs, data: Refs, registry
                      [repos["serve"].arn] if "serve" in repos else
                      [r.arn for r in repos.values()]),
     ])
-    return Refs(outputs={"training_role": training.arn, "serving_role": serving.arn},
-                handles={"training": training, "serving": serving})
+    return AwsIdentityRefs(outputs={"training_role": training.arn, "serving_role": serving.arn},
+                           training=training, serving=serving)
 
 
-def _role(scope: Construct, cid: str, name: str, env: Environment,
+def _role(scope: Construct, cid: str, name: str, site: Site,
           statements: list[dict]) -> IamRole:
     role = IamRole(scope, cid, name=name,
-                   description=f"terraml {env.name}: SageMaker execution role",
+                   description=f"terraml {site.name}: SageMaker execution role",
                    assume_role_policy=policy.assume_role("sagemaker.amazonaws.com"))
     IamRolePolicy(scope, f"{cid}-policy", role=role.id, name="scoped-access",
                   policy=policy.document(*statements))

@@ -5,16 +5,16 @@ from __future__ import annotations
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 
-from adapters.base import Refs
+from adapters.aws.refs import AwsKeyRefs
 from adapters.suppress import skip_checks
-from core.spec import Environment
+from core.spec import Monitoring
 
 
-def log_group(scope: Construct, cid: str, env: Environment, name: str,
-              key: Refs) -> CloudwatchLogGroup:
-    days = env.monitoring.log_retention_days
+def log_group(scope: Construct, cid: str, monitoring: Monitoring, name: str,
+              key: AwsKeyRefs) -> CloudwatchLogGroup:
+    days = monitoring.log_retention_days
     group = CloudwatchLogGroup(scope, cid, name=name, retention_in_days=days,
-                               kms_key_id=key["key"].arn)
+                               kms_key_id=key.key.arn)
     if days < 365:
         skip_checks(group, {"CKV_AWS_338": f"retention is monitoring.log_retention_days ({days}); "
                                            "set 365 or more where compliance requires it"})

@@ -32,39 +32,40 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.aws.logs import log_group
-from adapters.base import Refs
-from core.spec import Environment
+from adapters.aws.refs import AwsKeyRefs, AwsNetworkRefs
+from core.props import NetworkProps, Site
 
 
-def network(scope: Construct, env: Environment, key: Refs) -> Refs:
+def network(scope: Construct, props: NetworkProps, key: AwsKeyRefs) -> AwsNetworkRefs:
+    site, spec = props.site, props.network
     # Pin zone identity (zones a, b, c of the region) so subnets never move when AWS adds a zone.
     zones = DataAwsAvailabilityZones(scope, "zones", state="available", filter=[
         DataAwsAvailabilityZonesFilter(name="zone-name",
-                                       values=[f"{env.region}{letter}" for letter in "abc"])])
-    vpc = Vpc(scope, "vpc", cidr_block=env.network.cidr, enable_dns_hostnames=True,
-              enable_dns_support=True, tags={"Name": env.prefix})
+                                       values=[f"{site.region}{letter}" for letter in "abc"])])
+    vpc = Vpc(scope, "vpc", cidr_block=spec.cidr, enable_dns_hostnames=True,
+              enable_dns_support=True, tags={"Name": site.prefix})
     DefaultSecurityGroup(scope, "default-sg-closed", vpc_id=vpc.id,
-                         tags={"Name": f"{env.prefix}-default-closed"})
-    _flow_logs(scope, env, vpc, key)
+                         tags={"Name": f"{site.prefix}-default-closed"})
+    _flow_logs(scope, props, vpc, key)
     private_rt = RouteTable(scope, "private-routes", vpc_id=vpc.id,
-                            tags={"Name": f"{env.prefix}-private"})
-    blocks = list(ipaddress.ip_network(env.network.cidr).subnets(prefixlen_diff=3))
+                            tags={"Name": f"{site.prefix}-private"})
+    blocks = list(ipaddress.ip_network(spec.cidr).subnets(prefixlen_diff=3))
     private = []
-    for i in range(env.network.zones):
+    for i in range(spec.zones):
         subnet = Subnet(scope, f"private-{i}", vpc_id=vpc.id, cidr_block=str(blocks[i]),
                         availability_zone=Fn.element(zones.names, i),
                         map_public_ip_on_launch=False,
-                        tags={"Name": f"{env.prefix}-private-{i}"})
+                        tags={"Name": f"{site.prefix}-private-{i}"})
         RouteTableAssociation(scope, f"private-{i}-routes", subnet_id=subnet.id,
                               route_table_id=private_rt.id)
         private.append(subnet)
-    s3_endpoint = VpcEndpoint(scope, "s3-endpoint", vpc_id=vpc.id,
-                              service_name=f"com.amazonaws.{env.region}.s3",
+    VpcEndpoint(scope, "s3-endpoint", vpc_id=vpc.id,
+                              service_name=f"com.amazonaws.{site.region}.s3",
                               vpc_endpoint_type="Gateway", route_table_ids=[private_rt.id])
-    if env.network.nat_gateway:
-        _nat(scope, env, vpc, private_rt, blocks[4])
+    if spec.nat_gateway:
+        _nat(scope, site, vpc, private_rt, blocks[4])
     jobs = SecurityGroup(
-        scope, "jobs-sg", name=f"{env.prefix}-jobs", vpc_id=vpc.id,
+        scope, "jobs-sg", name=f"{site.prefix}-jobs", vpc_id=vpc.id,
         description="terraml training jobs, batch jobs and endpoints",
         ingress=[SecurityGroupIngress(description="distributed training between job nodes",
                                       from_port=0, to_port=0, protocol="-1", self_attribute=True)],
@@ -76,17 +77,18 @@ def network(scope: Construct, env: Environment, key: Refs) -> Refs:
                                 cidr_blocks=["0.0.0.0/0"]),
         ],
     )
-    return Refs(
+    return AwsNetworkRefs(
         outputs={"network_id": vpc.id, "subnet_ids": [s.id for s in private],
                  "security_group_id": jobs.id},
-        handles={"vpc": vpc, "subnets": private, "security_group": jobs,
-                 "s3_endpoint": s3_endpoint},
+        vpc=vpc, subnets=private, security_group=jobs,
     )
 
 
-def _flow_logs(scope: Construct, env: Environment, vpc: Vpc, key: Refs) -> None:
-    group = log_group(scope, "flow-logs", env, f"/terraml/{env.prefix}/vpc-flow-logs", key)
-    role = IamRole(scope, "flow-logs-role", name=f"{env.prefix}-flow-logs",
+def _flow_logs(scope: Construct, props: NetworkProps, vpc: Vpc, key: AwsKeyRefs) -> None:
+    site = props.site
+    group = log_group(scope, "flow-logs", props.monitoring,
+                      f"/terraml/{site.prefix}/vpc-flow-logs", key)
+    role = IamRole(scope, "flow-logs-role", name=f"{site.prefix}-flow-logs",
                    assume_role_policy=policy.assume_role("vpc-flow-logs.amazonaws.com"))
     IamRolePolicy(scope, "flow-logs-role-policy", role=role.id, name="write-flow-logs",
                   policy=policy.document(policy.allow(
@@ -97,13 +99,13 @@ def _flow_logs(scope: Construct, env: Environment, vpc: Vpc, key: Refs) -> None:
             log_destination=group.arn, iam_role_arn=role.arn)
 
 
-def _nat(scope: Construct, env: Environment, vpc: Vpc, private_rt: RouteTable,
+def _nat(scope: Construct, site: Site, vpc: Vpc, private_rt: RouteTable,
          public_block: ipaddress.IPv4Network) -> None:
     gateway = InternetGateway(scope, "internet-gateway", vpc_id=vpc.id)
     public = Subnet(scope, "public-0", vpc_id=vpc.id, cidr_block=str(public_block),
-                    map_public_ip_on_launch=False, tags={"Name": f"{env.prefix}-public-0"})
+                    map_public_ip_on_launch=False, tags={"Name": f"{site.prefix}-public-0"})
     public_rt = RouteTable(scope, "public-routes", vpc_id=vpc.id,
-                           tags={"Name": f"{env.prefix}-public"})
+                           tags={"Name": f"{site.prefix}-public"})
     Route(scope, "public-default", route_table_id=public_rt.id,
           destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id)
     RouteTableAssociation(scope, "public-0-routes", subnet_id=public.id,

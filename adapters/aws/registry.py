@@ -13,10 +13,10 @@ from cdktn_provider_aws.ecr_repository import (
 from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
 from constructs import Construct
 
-from adapters.base import Refs
+from adapters.aws.refs import AwsKeyRefs, AwsRegistryRefs
 from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
-from core.spec import Environment
+from core.props import RegistryProps
 
 
 def lifecycle_rules(keep_images: int) -> str:
@@ -33,35 +33,32 @@ def lifecycle_rules(keep_images: int) -> str:
     ]})
 
 
-def registry(scope: Construct, env: Environment, key: Refs) -> Refs:
+def registry(scope: Construct, props: RegistryProps, key: AwsKeyRefs) -> AwsRegistryRefs:
+    site, spec = props.site, props.registry
     outputs: dict[str, str] = {}
     repositories: dict[str, EcrRepository] = {}
-    for name in env.registry.repositories:
+    for name in spec.repositories:
         repo = EcrRepository(
             scope, f"repository-{name}",
-            name=f"{env.prefix}/{name}",
-            image_tag_mutability="IMMUTABLE" if env.registry.immutable_tags else "MUTABLE",
+            name=f"{site.prefix}/{name}",
+            image_tag_mutability="IMMUTABLE" if spec.immutable_tags else "MUTABLE",
             image_scanning_configuration=EcrRepositoryImageScanningConfiguration(
                 scan_on_push=True),
             encryption_configuration=[EcrRepositoryEncryptionConfiguration(
-                encryption_type="KMS", kms_key=key["key"].arn)],
-            force_delete=env.is_dev,
-            lifecycle=protect(env),
+                encryption_type="KMS", kms_key=key.key.arn)],
+            force_delete=site.is_dev,
+            lifecycle=protect(site),
         )
-        if not env.registry.immutable_tags:
+        if not spec.immutable_tags:
             skip_checks(repo, {"CKV_AWS_51": "dev re-pushes :latest while iterating; "
                                               "staging and prod use immutable tags"})
         EcrLifecyclePolicy(scope, f"repository-{name}-lifecycle", repository=repo.name,
-                           policy=lifecycle_rules(env.registry.keep_images))
+                           policy=lifecycle_rules(spec.keep_images))
         repositories[name] = repo
         outputs[f"repository_{name}_url"] = repo.repository_url
     group = SagemakerModelPackageGroup(
-        scope, "model-registry", model_package_group_name=f"{env.prefix}-models",
-        model_package_group_description=f"terraml {env.name} model versions",
+        scope, "model-registry", model_package_group_name=f"{site.prefix}-models",
+        model_package_group_description=f"terraml {site.name} model versions",
     )
     outputs["model_registry"] = group.model_package_group_name
-    return Refs(outputs=outputs, handles={
-        "repositories": repositories,
-        "repository_arns": [r.arn for r in repositories.values()],
-        "model_group_arn": group.arn,
-    })
+    return AwsRegistryRefs(outputs=outputs, repositories=repositories, model_group=group)

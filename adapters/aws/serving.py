@@ -31,29 +31,39 @@ from constructs import Construct
 
 from adapters.aws.logs import log_group
 from adapters.aws.machines import has_local_nvme
-from adapters.base import AcceleratorChoice, Refs
+from adapters.aws.refs import (
+    AwsDataRefs,
+    AwsIdentityRefs,
+    AwsKeyRefs,
+    AwsNetworkRefs,
+    AwsRegistryRefs,
+    AwsServingRefs,
+)
+from adapters.base import AcceleratorChoice
 from adapters.suppress import skip_checks
-from core.spec import Environment
+from core.props import ServingProps
+from core.spec import Registry, Serving
 
 VARIANT = "primary"
 
 
-def serving(scope: Construct, env: Environment, machine: AcceleratorChoice | None, key: Refs,
-            network: Refs, data: Refs, registry: Refs, identity: Refs) -> Refs:
-    spec = env.serving
+def serving(scope: Construct, props: ServingProps, machine: AcceleratorChoice | None,
+            key: AwsKeyRefs, network: AwsNetworkRefs, data: AwsDataRefs,
+            registry: AwsRegistryRefs, identity: AwsIdentityRefs) -> AwsServingRefs:
+    site, spec = props.site, props.serving
     serverless = spec.mode == "serverless"
-    endpoint_name = f"{env.prefix}-endpoint"
-    key_arn = key["key"].arn
+    endpoint_name = f"{site.prefix}-endpoint"
+    key_arn = key.key.arn
     image = spec.placeholder_image or \
-        f"{registry['repositories'][_serve_repo(env)].repository_url}:placeholder"
+        f"{registry.repositories[_serve_repo(props.registry)].repository_url}:placeholder"
     model = SagemakerModel(
-        scope, "model", name=f"{env.prefix}-placeholder",
-        execution_role_arn=identity["serving"].arn,
+        scope, "model", name=f"{site.prefix}-placeholder",
+        execution_role_arn=identity.serving.arn,
         primary_container=SagemakerModelPrimaryContainer(image=image),
         enable_network_isolation=True,
         vpc_config=None if serverless else SagemakerModelVpcConfig(
-            subnets=[s.id for s in network["subnets"]],
-            security_group_ids=[network["security_group"].id]),
+            subnets=[s.id for s in network.subnets],
+            security_group_ids=[network.security_group.id]),
     )
     if serverless:
         variant = SagemakerEndpointConfigurationProductionVariants(
@@ -66,7 +76,7 @@ def serving(scope: Construct, env: Environment, machine: AcceleratorChoice | Non
             initial_instance_count=max(spec.min_instances, 1), initial_variant_weight=1)
     capture = None
     if not serverless and spec.data_capture_percent > 0:
-        bucket = data["buckets"]["artifacts"].bucket
+        bucket = data.buckets["artifacts"].bucket
         capture = SagemakerEndpointConfigurationDataCaptureConfig(
             destination_s3_uri=f"s3://{bucket}/data-capture/{endpoint_name}",
             initial_sampling_percentage=spec.data_capture_percent,
@@ -78,7 +88,7 @@ def serving(scope: Construct, env: Environment, machine: AcceleratorChoice | Non
             ])
     volume_key = not serverless and not has_local_nvme(machine.instance_type)
     config = SagemakerEndpointConfiguration(
-        scope, "endpoint-config", name=f"{env.prefix}-placeholder",
+        scope, "endpoint-config", name=f"{site.prefix}-placeholder",
         production_variants=[variant], data_capture_config=capture,
         kms_key_arn=key_arn if volume_key else None,
     )
@@ -92,42 +102,43 @@ def serving(scope: Construct, env: Environment, machine: AcceleratorChoice | Non
                                  endpoint_config_name=config.name,
                                  lifecycle=TerraformResourceLifecycle(
                                      ignore_changes=["endpoint_config_name"]))
-    log_group(scope, "endpoint-logs", env, f"/aws/sagemaker/Endpoints/{endpoint_name}", key)
+    log_group(scope, "endpoint-logs", props.monitoring,
+              f"/aws/sagemaker/Endpoints/{endpoint_name}", key)
     if not serverless:
-        _autoscaling(scope, env, endpoint_name, endpoint)
-    return Refs(
+        _autoscaling(scope, site.prefix, spec, endpoint_name, endpoint)
+    return AwsServingRefs(
         outputs={"endpoint_name": endpoint.name, "serving_mode": spec.mode,
                  "serving_instance_type": "serverless" if serverless else machine.instance_type},
-        handles={"endpoint": endpoint, "variant": VARIANT, "config": config, "model": model},
+        endpoint=endpoint, variant=VARIANT,
     )
 
 
-def _serve_repo(env: Environment) -> str:
-    repos = env.registry.repositories
+def _serve_repo(registry: Registry) -> str:
+    repos = registry.repositories
     return "serve" if "serve" in repos else repos[-1]
 
 
-def _autoscaling(scope: Construct, env: Environment, endpoint_name: str,
+def _autoscaling(scope: Construct, prefix: str, spec: Serving, endpoint_name: str,
                  endpoint: SagemakerEndpoint) -> None:
     target = AppautoscalingTarget(
         scope, "endpoint-scaling",
         service_namespace="sagemaker",
         resource_id=f"endpoint/{endpoint_name}/variant/{VARIANT}",
         scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-        min_capacity=env.serving.min_instances,
-        max_capacity=env.serving.max_instances,
+        min_capacity=spec.min_instances,
+        max_capacity=spec.max_instances,
         depends_on=[endpoint],
     )
     AppautoscalingPolicy(
         scope, "endpoint-scaling-policy",
-        name=f"{env.prefix}-invocations-per-instance",
+        name=f"{prefix}-invocations-per-instance",
         policy_type="TargetTrackingScaling",
         service_namespace=target.service_namespace,
         resource_id=target.resource_id,
         scalable_dimension=target.scalable_dimension,
         target_tracking_scaling_policy_configuration=(
             AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
-                target_value=env.serving.target_invocations_per_instance,
+                target_value=spec.target_invocations_per_instance,
                 scale_in_cooldown=300,
                 scale_out_cooldown=60,
                 predefined_metric_specification=(

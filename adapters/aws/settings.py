@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from core.props import CloudIds
 from core.spec import Constraint, Environment, Strict, register_cloud
 
 
@@ -15,6 +17,13 @@ class AwsProviders(Strict):
     aws: Constraint | None = None
 
 
+@dataclass(frozen=True)
+class AwsIds(CloudIds):
+    """The aws ids layers build with (from the environment file)."""
+
+    account_id: str | None
+
+
 @register_cloud
 class AwsEnvironment(Environment):
     cloud: Literal["aws"]
@@ -22,3 +31,6 @@ class AwsEnvironment(Environment):
     providers: AwsProviders = Field(default_factory=AwsProviders)
 
     state_backends: ClassVar[tuple[str, ...]] = ("local", "s3")
+
+    def cloud_ids(self) -> AwsIds:
+        return AwsIds(account_id=self.account_id)

@@ -39,19 +39,22 @@ from cdktn_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from adapters.aws import policy
-from adapters.base import Refs
+from adapters.aws.refs import AwsDataRefs, AwsKeyRefs
 from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
-from core.spec import Environment
+from core.props import DataProps, KeyProps, Site
+from core.spec import Data
 
 # Services that encrypt with the environment key on our behalf.
 KEY_USERS = ("logs.{region}.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com",
              "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
 
 
-def encryption_key(scope: Construct, env: Environment, account: str, partition: str) -> Refs:
+def encryption_key(scope: Construct, props: KeyProps, account: str,
+                   partition: str) -> AwsKeyRefs:
+    site = props.site
     root = f"arn:{partition}:iam::{account}:root"
-    services = [name.format(region=env.region) for name in KEY_USERS]
+    services = [name.format(region=site.region) for name in KEY_USERS]
     key_policy = policy.document(
         {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": root},
          "Action": "kms:*", "Resource": "*"},
@@ -64,33 +67,34 @@ def encryption_key(scope: Construct, env: Environment, account: str, partition: 
     )
     key = KmsKey(
         scope, "key",
-        description=f"terraml {env.name}: data, images, logs and notifications at rest",
+        description=f"terraml {site.name}: data, images, logs and notifications at rest",
         enable_key_rotation=True,
-        deletion_window_in_days=7 if env.is_dev else 30,
+        deletion_window_in_days=7 if site.is_dev else 30,
         policy=key_policy,
-        lifecycle=protect(env),
+        lifecycle=protect(site),
     )
-    KmsAlias(scope, "key-alias", name=f"alias/{env.prefix}", target_key_id=key.key_id)
-    return Refs(outputs={"kms_key": key.arn}, handles={"key": key})
+    KmsAlias(scope, "key-alias", name=f"alias/{site.prefix}", target_key_id=key.key_id)
+    return AwsKeyRefs(outputs={"kms_key": key.arn}, key=key)
 
 
-def data_lake(scope: Construct, env: Environment, key: Refs, account: str,
-              partition: str) -> Refs:
-    logs, delivery_policy = _log_bucket(scope, env, account, partition)
+def data_lake(scope: Construct, props: DataProps, key: AwsKeyRefs, account: str,
+              partition: str) -> AwsDataRefs:
+    site, data = props.site, props.data
+    logs, delivery_policy = _log_bucket(scope, site, data, account, partition)
     outputs: dict[str, str] = {}
     buckets: dict[str, S3Bucket] = {}
-    for name in env.data.buckets:
-        bucket = _bucket(scope, env, name, account, key["key"].arn, logs, delivery_policy)
+    for name in data.buckets:
+        bucket = _bucket(scope, site, data, name, account, key.key.arn, logs, delivery_policy)
         buckets[name] = bucket
         outputs[f"bucket_{name}"] = bucket.bucket
     database = GlueCatalogDatabase(
-        scope, "catalog", name=f"{env.project}_{env.name}".replace("-", "_"),
-        description=f"terraml {env.name} data lake tables",
+        scope, "catalog", name=f"{site.project}_{site.name}".replace("-", "_"),
+        description=f"terraml {site.name} data lake tables",
         location_uri=f"s3://{buckets['features'].bucket}/tables/",
     )
     workgroup = AthenaWorkgroup(
-        scope, "queries", name=f"{env.prefix}-queries",
-        force_destroy=env.is_dev,
+        scope, "queries", name=f"{site.prefix}-queries",
+        force_destroy=site.is_dev,
         configuration=AthenaWorkgroupConfiguration(
             enforce_workgroup_configuration=True,
             publish_cloudwatch_metrics_enabled=True,
@@ -98,30 +102,29 @@ def data_lake(scope: Construct, env: Environment, key: Refs, account: str,
                 output_location=f"s3://{buckets['artifacts'].bucket}/athena-results/",
                 encryption_configuration=(
                     AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration(
-                        encryption_option="SSE_KMS", kms_key_arn=key["key"].arn)
+                        encryption_option="SSE_KMS", kms_key_arn=key.key.arn)
                 ),
             ),
         ),
     )
     outputs.update(catalog_database=database.name, query_workgroup=workgroup.name,
                    access_log_bucket=logs.bucket)
-    arns = [b.arn for b in buckets.values()]
-    return Refs(outputs=outputs, handles={"buckets": buckets, "bucket_arns": arns})
+    return AwsDataRefs(outputs=outputs, buckets=buckets)
 
 
-def _bucket_name(env: Environment, name: str, account: str) -> str:
-    return f"{env.prefix}-{name}-{account}-{env.region}"
+def _bucket_name(site: Site, name: str, account: str) -> str:
+    return f"{site.prefix}-{name}-{account}-{site.region}"
 
 
-def _bucket(scope: Construct, env: Environment, name: str, account: str, key_arn: str,
+def _bucket(scope: Construct, site: Site, data: Data, name: str, account: str, key_arn: str,
             logs: S3Bucket, delivery_policy: S3BucketPolicy) -> S3Bucket:
-    bucket = S3Bucket(scope, f"bucket-{name}", bucket=_bucket_name(env, name, account),
-                      force_destroy=env.is_dev, lifecycle=protect(env))
+    bucket = S3Bucket(scope, f"bucket-{name}", bucket=_bucket_name(site, name, account),
+                      force_destroy=site.is_dev, lifecycle=protect(site))
     skip_checks(bucket, {
         "CKV_AWS_144": "cross-region replication is a disaster-recovery choice left to the team",
         "CKV2_AWS_62": "event notifications are added by pipelines that consume the bucket",
     })
-    _harden(scope, f"bucket-{name}", env, bucket)
+    _harden(scope, f"bucket-{name}", site, bucket)
     S3BucketServerSideEncryptionConfigurationA(
         scope, f"bucket-{name}-encryption", bucket=bucket.id,
         rule=[S3BucketServerSideEncryptionConfigurationRuleA(
@@ -139,10 +142,10 @@ def _bucket(scope: Construct, env: Environment, name: str, account: str, key_arn
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
             noncurrent_version_expiration=[
                 S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=env.data.noncurrent_version_days)],
+                    noncurrent_days=data.noncurrent_version_days)],
             abort_incomplete_multipart_upload=[
                 S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=env.data.abort_multipart_days)],
+                    days_after_initiation=data.abort_multipart_days)],
         )],
     )
     S3BucketLoggingA(scope, f"bucket-{name}-logging", bucket=bucket.id,
@@ -153,18 +156,18 @@ def _bucket(scope: Construct, env: Environment, name: str, account: str, key_arn
     return bucket
 
 
-def _log_bucket(scope: Construct, env: Environment, account: str,
+def _log_bucket(scope: Construct, site: Site, data: Data, account: str,
                 partition: str) -> tuple[S3Bucket, S3BucketPolicy]:
     logs = S3Bucket(scope, "bucket-access-logs",
-                    bucket=_bucket_name(env, "access-logs", account),
-                    force_destroy=env.is_dev, lifecycle=protect(env))
+                    bucket=_bucket_name(site, "access-logs", account),
+                    force_destroy=site.is_dev, lifecycle=protect(site))
     skip_checks(logs, {
         "CKV_AWS_145": "S3 server access logging only delivers to SSE-S3 buckets, not SSE-KMS",
         "CKV_AWS_18": "this is the access-log target; logging it to itself would loop",
         "CKV_AWS_144": "access logs are kept in-region for their retention period only",
         "CKV2_AWS_62": "nothing consumes access-log events",
     })
-    _harden(scope, "bucket-access-logs", env, logs)
+    _harden(scope, "bucket-access-logs", site, logs)
     S3BucketServerSideEncryptionConfigurationA(
         scope, "bucket-access-logs-encryption", bucket=logs.id,
         rule=[S3BucketServerSideEncryptionConfigurationRuleA(
@@ -180,12 +183,12 @@ def _log_bucket(scope: Construct, env: Environment, account: str,
             status="Enabled",
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
             expiration=[S3BucketLifecycleConfigurationRuleExpiration(
-                days=env.data.access_log_days)],
+                days=data.access_log_days)],
             noncurrent_version_expiration=[
                 S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)],
             abort_incomplete_multipart_upload=[
                 S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=env.data.abort_multipart_days)],
+                    days_after_initiation=data.abort_multipart_days)],
         )],
     )
     delivery = S3BucketPolicy(scope, "bucket-access-logs-policy", bucket=logs.id,
@@ -195,13 +198,13 @@ def _log_bucket(scope: Construct, env: Environment, account: str,
             "S3ServerAccessLogsDelivery", "logging.s3.amazonaws.com", ["s3:PutObject"],
             f"{logs.arn}/*",
             {"StringEquals": {"aws:SourceAccount": account},
-             "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{env.prefix}-*"}},
+             "ArnLike": {"aws:SourceArn": f"arn:{partition}:s3:::{site.prefix}-*"}},
         ),
     ))
     return logs, delivery
 
 
-def _harden(scope: Construct, cid: str, env: Environment, bucket: S3Bucket) -> None:
+def _harden(scope: Construct, cid: str, site: Site, bucket: S3Bucket) -> None:
     """Versioning, no public access, bucket-owner-enforced ownership (no ACLs)."""
     S3BucketVersioningA(scope, f"{cid}-versioning", bucket=bucket.id,
                         versioning_configuration=S3BucketVersioningVersioningConfiguration(

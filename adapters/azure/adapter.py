@@ -10,8 +10,32 @@ from constructs import Construct
 
 from adapters.azure import machines
 from adapters.azure import resources as az
-from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
+from adapters.azure.refs import (
+    AzureBudgetRefs,
+    AzureComputeRefs,
+    AzureDataRefs,
+    AzureIdentityRefs,
+    AzureKeyRefs,
+    AzureMonitoringRefs,
+    AzureNetworkRefs,
+    AzureRegistryRefs,
+    AzureServingRefs,
+    AzureTrainingRefs,
+)
+from adapters.base import Capability, CloudAdapter, LocalEmulator, builds
 from core.errors import UserError
+from core.props import (
+    BudgetProps,
+    ComputeProps,
+    DataProps,
+    IdentityProps,
+    KeyProps,
+    MonitoringProps,
+    NetworkProps,
+    RegistryProps,
+    ServingProps,
+    TrainingProps,
+)
 from core.spec import Environment
 
 
@@ -27,7 +51,9 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
                                                    "azapi": ">= 2.13, < 3.0"}
 
     def __init__(self) -> None:
-        self._key = Refs()
+        # The key layer's foundation, kept for the budget layer: its refs do not include key
+        # (the budget is scoped to the resource group).
+        self._key: AzureKeyRefs | None = None
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         if local:
@@ -41,51 +67,61 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         self.pin_providers(stack, env)
 
     @builds("key")
-    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
+    def encryption_key(self, scope: Construct, props: KeyProps) -> AzureKeyRefs:
         """Azure has no single data key here: the resource group, Key Vault and log
         workspace are the foundation every later step hangs off."""
-        self._key = az.foundation(scope, env)
+        self._key = az.foundation(scope, props.site, props.monitoring)
         return self._key
 
     @builds("network")
-    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return az.network(scope, env, key)
+    def network(self, scope: Construct, props: NetworkProps,
+                key: AzureKeyRefs) -> AzureNetworkRefs:
+        """The virtual network and compute subnet."""
+        return az.network(scope, props.site, props.network, key)
 
     @builds("data")
-    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return az.data_lake(scope, env, key)
+    def data_lake(self, scope: Construct, props: DataProps, key: AzureKeyRefs) -> AzureDataRefs:
+        """The ADLS Gen2 storage account and its containers."""
+        return az.data_lake(scope, props.site, props.data, key)
 
     @builds("registry")
-    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return az.registry(scope, env, key)
+    def registry(self, scope: Construct, props: RegistryProps,
+                 key: AzureKeyRefs) -> AzureRegistryRefs:
+        """The container registry; the workspace model store is the model registry."""
+        return az.registry(scope, props.site, props.registry, key)
 
     @builds("identity")
-    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
-                 registry: Refs) -> Refs:
+    def identity(self, scope: Construct, props: IdentityProps, key: AzureKeyRefs,
+                 data: AzureDataRefs, registry: AzureRegistryRefs) -> AzureIdentityRefs:
+        """The Azure ML workspace, whose system-assigned identities do the work."""
         # The workspace and its compute use system-assigned identities that Azure ML scopes
         # to the workspace's storage account, key vault and registry.
-        workspace = az.workspace(scope, env, key, data, registry)
-        return Refs(outputs={"training_role": "workspace-system-assigned-identity",
-                             "serving_role": "endpoint-system-assigned-identity",
-                             "workspace": workspace.name},
-                    handles={"workspace": workspace})
+        workspace = az.workspace(scope, props.site, key, data, registry)
+        return AzureIdentityRefs(outputs={"training_role": "workspace-system-assigned-identity",
+                                          "serving_role": "endpoint-system-assigned-identity",
+                                          "workspace": workspace.name},
+                                 workspace=workspace)
 
     @builds("compute")
-    def compute(self, scope: Construct, env: Environment, network: Refs,
-                identity: Refs) -> Refs:
-        size = machines.CPU_SIZES[env.compute.size]
-        pool = az.cluster(scope, "cpu", env, identity["workspace"], network, size, env.compute.spot,
-                          max(env.compute.max_vcpus // 4, 1))
-        return Refs(outputs={"batch_queue": pool.name}, handles={"pool": pool})
+    def compute(self, scope: Construct, props: ComputeProps, network: AzureNetworkRefs,
+                identity: AzureIdentityRefs) -> AzureComputeRefs:
+        """A CPU compute cluster scaling from zero (the batch pool)."""
+        spec = props.compute
+        size = machines.CPU_SIZES[spec.size]
+        pool = az.cluster(scope, "cpu", props.site, identity.workspace, network, size, spec.spot,
+                          max(spec.max_vcpus // 4, 1))
+        return AzureComputeRefs(outputs={"batch_queue": pool.name}, pool=pool)
 
     @builds("training")
-    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                 data: Refs, identity: Refs) -> Refs:
-        spec = env.training
+    def training(self, scope: Construct, props: TrainingProps, key: AzureKeyRefs,
+                 network: AzureNetworkRefs, data: AzureDataRefs,
+                 identity: AzureIdentityRefs) -> AzureTrainingRefs:
+        """The training compute cluster and the `training_*` outputs jobs run with."""
+        spec = props.training
         machine = self.training_machine(spec.accelerator, spec.count, spec.instance_type)
-        gpu = az.cluster(scope, "gpu", env, identity["workspace"], network, machine.instance_type,
-                         spec.spot, spec.max_parallel_jobs)
-        return Refs(outputs={
+        gpu = az.cluster(scope, "gpu", props.site, identity.workspace, network,
+                         machine.instance_type, spec.spot, spec.max_parallel_jobs)
+        return AzureTrainingRefs(outputs={
             "training_compute": gpu.name,
             "training_role": "workspace-system-assigned-identity",
             "training_output_uri": "azureml://datastores/workspaceblobstore/paths/training-output/",
@@ -93,19 +129,26 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
             "training_spot": spec.spot,
             "training_max_runtime_seconds": int(spec.max_runtime_hours * 3600),
             "training_max_parallel_jobs": spec.max_parallel_jobs,
-        }, handles={"cluster": gpu})
+        }, cluster=gpu)
 
     @builds("serving")
-    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                data: Refs, registry: Refs, identity: Refs) -> Refs:
-        machine = self.endpoint_machine(env)
-        return az.online_endpoint(scope, env, identity["workspace"], machine)
+    def serving(self, scope: Construct, props: ServingProps, key: AzureKeyRefs,
+                network: AzureNetworkRefs, data: AzureDataRefs, registry: AzureRegistryRefs,
+                identity: AzureIdentityRefs) -> AzureServingRefs:
+        """The managed online endpoint in the workspace."""
+        machine = self.endpoint_machine(props.serving)
+        return az.online_endpoint(scope, props.site, props.serving, identity.workspace, machine)
 
     @builds("monitoring")
-    def monitoring(self, scope: Construct, env: Environment, key: Refs,
-                   serving: Refs | None) -> Refs:
-        return az.monitoring(scope, env, key, serving)
+    def monitoring(self, scope: Construct, props: MonitoringProps, key: AzureKeyRefs,
+                   serving: AzureServingRefs | None) -> AzureMonitoringRefs:
+        """The alerts action group and, with an endpoint, its metric alerts."""
+        return az.monitoring(scope, props.site, props.monitoring, key, serving)
 
     @builds("budget")
-    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
-        return az.budget(scope, env, self._key, monitoring)
+    def budget(self, scope: Construct, props: BudgetProps,
+               monitoring: AzureMonitoringRefs) -> AzureBudgetRefs:
+        """The resource group's monthly budget (the group comes from the key layer)."""
+        if self._key is None:
+            raise RuntimeError("azure: the key layer builds before the budget layer")
+        return az.budget(scope, props.site, props.budget, self._key, monitoring)

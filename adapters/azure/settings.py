@@ -3,10 +3,12 @@ backends."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from core.props import CloudIds
 from core.spec import Constraint, Environment, Strict, register_cloud
 
 
@@ -17,6 +19,13 @@ class AzureProviders(Strict):
     azapi: Constraint | None = None
 
 
+@dataclass(frozen=True)
+class AzureIds(CloudIds):
+    """The azure ids layers build with (from the environment file)."""
+
+    subscription_id: str | None
+
+
 @register_cloud
 class AzureEnvironment(Environment):
     cloud: Literal["azure"]
@@ -24,3 +33,6 @@ class AzureEnvironment(Environment):
     providers: AzureProviders = Field(default_factory=AzureProviders)
 
     state_backends: ClassVar[tuple[str, ...]] = ("local", "azurerm")
+
+    def cloud_ids(self) -> AzureIds:
+        return AzureIds(subscription_id=self.subscription_id)

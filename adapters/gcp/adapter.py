@@ -4,11 +4,35 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from cdktn_provider_google.data_google_project import DataGoogleProject
+from cdktn_provider_google.project_service import ProjectService
 from constructs import Construct
 
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
 from adapters.gcp import foundation, machines, operations, platform, storage
+from adapters.gcp.refs import (
+    GcpBudgetRefs,
+    GcpDataRefs,
+    GcpIdentityRefs,
+    GcpKeyRefs,
+    GcpMonitoringRefs,
+    GcpNetworkRefs,
+    GcpRegistryRefs,
+    GcpServingRefs,
+)
 from core.errors import UserError
+from core.props import (
+    BudgetProps,
+    ComputeProps,
+    DataProps,
+    IdentityProps,
+    KeyProps,
+    MonitoringProps,
+    NetworkProps,
+    RegistryProps,
+    ServingProps,
+    TrainingProps,
+)
 from core.spec import Environment
 
 
@@ -23,8 +47,14 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
     provider_versions: ClassVar[dict[str, str]] = {"google": ">= 8.7, < 9.0"}
 
     def __init__(self) -> None:
-        self._project = None
-        self._services: list = []
+        self._project: DataGoogleProject | None = None
+        self._services: list[ProjectService] = []
+
+    @property
+    def project(self) -> DataGoogleProject:
+        """The project lookup `configure` made (its number names networks and budgets)."""
+        assert self._project is not None, "configure() runs before any layer"
+        return self._project
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         if local:
@@ -33,49 +63,52 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         self.pin_providers(stack, env)
 
     @builds("key")
-    def encryption_key(self, scope: Construct, env: Environment) -> Refs:
-        return foundation.encryption_key(scope, env, self._project, self._services)
+    def encryption_key(self, scope: Construct, props: KeyProps) -> GcpKeyRefs:
+        return foundation.encryption_key(scope, props.site, self.project, self._services)
 
     @builds("network")
-    def network(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return platform.network(scope, env, key)
+    def network(self, scope: Construct, props: NetworkProps, key: GcpKeyRefs) -> GcpNetworkRefs:
+        return platform.network(scope, props.site, props.network, key)
 
     @builds("data")
-    def data_lake(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return storage.data_lake(scope, env, key)
+    def data_lake(self, scope: Construct, props: DataProps, key: GcpKeyRefs) -> GcpDataRefs:
+        return storage.data_lake(scope, props.site, props.data, key)
 
     @builds("registry")
-    def registry(self, scope: Construct, env: Environment, key: Refs) -> Refs:
-        return storage.registry(scope, env, key)
+    def registry(self, scope: Construct, props: RegistryProps,
+                 key: GcpKeyRefs) -> GcpRegistryRefs:
+        return storage.registry(scope, props.site, props.registry, key)
 
     @builds("identity")
-    def identity(self, scope: Construct, env: Environment, key: Refs, data: Refs,
-                 registry: Refs) -> Refs:
-        return platform.identity(scope, env, key, data, registry)
+    def identity(self, scope: Construct, props: IdentityProps, key: GcpKeyRefs,
+                 data: GcpDataRefs, registry: GcpRegistryRefs) -> GcpIdentityRefs:
+        return platform.identity(scope, props.site, key, data, registry)
 
     @builds("compute")
-    def compute(self, scope: Construct, env: Environment, network: Refs,
-                identity: Refs) -> Refs:
+    def compute(self, scope: Construct, props: ComputeProps, network: GcpNetworkRefs,
+                identity: GcpIdentityRefs) -> Refs:
         # CPU batch work runs as Vertex AI custom jobs on this machine type: no pool to create;
         # the "queue" is the project's custom-jobs collection in the region.
+        site = props.site
         return Refs(outputs={
-            "batch_queue": f"projects/{env.project_id}/locations/{env.region}/customJobs",
-            "batch_machine_type": machines.CPU_MACHINES[env.compute.size]})
+            "batch_queue": f"projects/{site.ids.project_id}/locations/{site.region}/customJobs",
+            "batch_machine_type": machines.CPU_MACHINES[props.compute.size]})
 
     @builds("training")
-    def training(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                 data: Refs, identity: Refs) -> Refs:
-        spec = env.training
+    def training(self, scope: Construct, props: TrainingProps, key: GcpKeyRefs,
+                 network: GcpNetworkRefs, data: GcpDataRefs, identity: GcpIdentityRefs) -> Refs:
+        spec = props.training
         machine = self.training_machine(spec.accelerator, spec.count, spec.instance_type)
-        buckets = data["buckets"]
+        buckets = data.buckets
         return Refs(outputs={
-            "training_role": identity["training"].email,
+            "training_role": identity.training.email,
             "training_output_uri": f"gs://{buckets['models'].name}/training-output/",
             "training_checkpoint_uri": f"gs://{buckets['artifacts'].name}/checkpoints/",
             "training_staging_bucket": f"gs://{buckets['artifacts'].name}/staging",
-            "training_kms_key": key["key"].id,
+            "training_kms_key": key.key.id,
             # Vertex peering wants the network by project *number*.
-            "training_network": f"projects/{self._project.number}/global/networks/{env.prefix}",
+            "training_network": f"projects/{self.project.number}/global/networks/"
+                                f"{props.site.prefix}",
             "training_instance_type": machine.instance_type,
             "training_accelerator_type": machine.accelerator_type or "",
             "training_accelerator_count": machine.count,
@@ -85,16 +118,19 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         })
 
     @builds("serving")
-    def serving(self, scope: Construct, env: Environment, key: Refs, network: Refs,
-                data: Refs, registry: Refs, identity: Refs) -> Refs:
-        machine = self.endpoint_machine(env)
-        return operations.serving(scope, env, machine, key, network, self._project.number)
+    def serving(self, scope: Construct, props: ServingProps, key: GcpKeyRefs,
+                network: GcpNetworkRefs, data: GcpDataRefs, registry: GcpRegistryRefs,
+                identity: GcpIdentityRefs) -> GcpServingRefs:
+        machine = self.endpoint_machine(props.serving)
+        return operations.serving(scope, props.site, props.serving, machine, key, network,
+                                  self.project.number)
 
     @builds("monitoring")
-    def monitoring(self, scope: Construct, env: Environment, key: Refs,
-                   serving: Refs | None) -> Refs:
-        return operations.monitoring(scope, env, serving)
+    def monitoring(self, scope: Construct, props: MonitoringProps, key: GcpKeyRefs,
+                   serving: GcpServingRefs | None) -> GcpMonitoringRefs:
+        return operations.monitoring(scope, props.site, props.monitoring, serving)
 
     @builds("budget")
-    def budget(self, scope: Construct, env: Environment, monitoring: Refs) -> Refs:
-        return operations.budget(scope, env, monitoring, self._project.number)
+    def budget(self, scope: Construct, props: BudgetProps,
+               monitoring: GcpMonitoringRefs) -> GcpBudgetRefs:
+        return operations.budget(scope, props.site, props.budget, monitoring, self.project.number)

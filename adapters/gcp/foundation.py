@@ -17,11 +17,13 @@ from cdktn_provider_google.project_service import ProjectService
 from cdktn_provider_google.provider import GoogleProvider
 from constructs import Construct
 
-from adapters.base import Refs
 from adapters.gcp.labels import labels
+from adapters.gcp.refs import GcpKeyRefs
+from adapters.gcp.settings import GcpIds
 from adapters.lifecycle import protect
 from adapters.suppress import skip_checks
 from core.errors import UserError
+from core.props import Site
 from core.spec import Environment
 
 APIS = ("aiplatform", "storage", "cloudkms", "artifactregistry", "compute", "bigquery",
@@ -30,7 +32,9 @@ APIS = ("aiplatform", "storage", "cloudkms", "artifactregistry", "compute", "big
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
-def configure(stack: TerraformStack, env: Environment) -> tuple[DataGoogleProject, list]:
+def configure(stack: TerraformStack,
+              env: Environment) -> tuple[DataGoogleProject, list[ProjectService]]:
+    """The provider (default labels), the project lookup and the APIs every layer needs."""
     if not env.project_id:
         raise UserError(env.where("project_id", "gcp needs the project id: expected a value"))
     provider = GoogleProvider(stack, "google", project=env.project_id, region=env.region)
@@ -43,19 +47,21 @@ def configure(stack: TerraformStack, env: Environment) -> tuple[DataGoogleProjec
     return project, services
 
 
-def encryption_key(scope: Construct, env: Environment, project: DataGoogleProject,
-                   services: list) -> Refs:
-    ring = KmsKeyRing(scope, "key-ring", name=env.prefix, location=env.region,
+def encryption_key(scope: Construct, site: Site[GcpIds], project: DataGoogleProject,
+                   services: list[ProjectService]) -> GcpKeyRefs:
+    """The key ring and CMEK key, and the service agents' grants to use the key."""
+    ring = KmsKeyRing(scope, "key-ring", name=site.prefix, location=site.region,
                       depends_on=services)
-    key = KmsCryptoKey(scope, "key", name=f"{env.prefix}-data", key_ring=ring.id,
+    key = KmsCryptoKey(scope, "key", name=f"{site.prefix}-data", key_ring=ring.id,
                        rotation_period="7776000s", purpose="ENCRYPT_DECRYPT",
-                       lifecycle=protect(env))
-    if not env.deletion_protection:
+                       lifecycle=protect(site))
+    if not site.deletion_protection:
         skip_checks(key, {"CKV_GCP_82": "dev keys are disposable; staging and prod set "
                                         "prevent_destroy (deletion_protection)"})
     number = project.number
-    storage = DataGoogleStorageProjectServiceAccount(scope, "gcs-agent", project=env.project_id)
-    bigquery = DataGoogleBigqueryDefaultServiceAccount(scope, "bq-agent", project=env.project_id)
+    project_id = site.ids.project_id
+    storage = DataGoogleStorageProjectServiceAccount(scope, "gcs-agent", project=project_id)
+    bigquery = DataGoogleBigqueryDefaultServiceAccount(scope, "bq-agent", project=project_id)
     agents = {
         "gcs": f"serviceAccount:{storage.email_address}",
         "bigquery": f"serviceAccount:{bigquery.email}",
@@ -67,5 +73,4 @@ def encryption_key(scope: Construct, env: Environment, project: DataGoogleProjec
     grants = [KmsCryptoKeyIamMember(scope, f"key-user-{name}", crypto_key_id=key.id,
                                     role=ENCRYPTER, member=member)
               for name, member in agents.items()]
-    return Refs(outputs={"kms_key": key.id},
-                handles={"key": key, "key_grants": grants, "project": project})
+    return GcpKeyRefs(outputs={"kms_key": key.id}, key=key, key_grants=grants, project=project)

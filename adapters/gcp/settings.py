@@ -3,10 +3,12 @@ backends."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from core.props import CloudIds
 from core.spec import Constraint, Environment, Strict, register_cloud
 
 
@@ -14,6 +16,14 @@ class GcpProviders(Strict):
     """Override the default constraint (adapters/gcp: GcpAdapter.provider_versions)."""
 
     google: Constraint | None = None
+
+
+@dataclass(frozen=True)
+class GcpIds(CloudIds):
+    """The gcp ids layers build with (from the environment file)."""
+
+    project_id: str | None
+    billing_account: str | None
 
 
 @register_cloud
@@ -25,3 +35,6 @@ class GcpEnvironment(Environment):
     providers: GcpProviders = Field(default_factory=GcpProviders)
 
     state_backends: ClassVar[tuple[str, ...]] = ("local", "gcs")
+
+    def cloud_ids(self) -> GcpIds:
+        return GcpIds(project_id=self.project_id, billing_account=self.billing_account)

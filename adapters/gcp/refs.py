@@ -1,0 +1,70 @@
+"""What each GCP layer hands to the layers after it: typed `Refs` subclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktn_provider_google.artifact_registry_repository import ArtifactRegistryRepository
+from cdktn_provider_google.bigquery_dataset import BigqueryDataset
+from cdktn_provider_google.billing_budget import BillingBudget
+from cdktn_provider_google.compute_network import ComputeNetwork
+from cdktn_provider_google.compute_subnetwork import ComputeSubnetwork
+from cdktn_provider_google.data_google_project import DataGoogleProject
+from cdktn_provider_google.kms_crypto_key import KmsCryptoKey
+from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
+from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
+from cdktn_provider_google.service_account import ServiceAccount
+from cdktn_provider_google.service_networking_connection import ServiceNetworkingConnection
+from cdktn_provider_google.storage_bucket import StorageBucket
+from cdktn_provider_google.vertex_ai_endpoint import VertexAiEndpoint
+
+from adapters.base import Refs, ServingRefs
+
+__all__ = ["GcpBudgetRefs", "GcpDataRefs", "GcpIdentityRefs", "GcpKeyRefs", "GcpMonitoringRefs",
+           "GcpNetworkRefs", "GcpRegistryRefs", "GcpServingRefs"]
+
+
+@dataclass(kw_only=True)
+class GcpKeyRefs(Refs):
+    key: KmsCryptoKey  # the environment's CMEK key
+    key_grants: list[KmsCryptoKeyIamMember]  # service agents' use of the key: CMEK users wait
+    project: DataGoogleProject
+
+
+@dataclass(kw_only=True)
+class GcpNetworkRefs(Refs):
+    vpc: ComputeNetwork
+    subnet: ComputeSubnetwork  # the private subnet
+    peering: ServiceNetworkingConnection  # private services access (Vertex AI)
+
+
+@dataclass(kw_only=True)
+class GcpDataRefs(Refs):
+    buckets: dict[str, StorageBucket]  # by the neutral bucket name (raw, features, ...)
+    dataset: BigqueryDataset  # the table catalog
+
+
+@dataclass(kw_only=True)
+class GcpRegistryRefs(Refs):
+    repository: ArtifactRegistryRepository  # one Docker repository for every image
+
+
+@dataclass(kw_only=True)
+class GcpIdentityRefs(Refs):
+    training: ServiceAccount
+    serving: ServiceAccount
+
+
+@dataclass(kw_only=True)
+class GcpServingRefs(ServingRefs):
+    endpoint: VertexAiEndpoint
+
+
+@dataclass(kw_only=True)
+class GcpMonitoringRefs(Refs):
+    channels: list[MonitoringNotificationChannel]  # email channels, one per recipient
+
+
+@dataclass(kw_only=True)
+class GcpBudgetRefs(Refs):
+    budget: BillingBudget
