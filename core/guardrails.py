@@ -22,7 +22,7 @@ class Rule:
     default: Action
     description: str
     plan: bool  # checked by `terraml cost` on the synthesized JSON / plan
-    run: bool  # checked by `terraml train` / `deploy-model` before any cloud call
+    run: bool  # checked by `terraml train` / `deploy-model` / `pipeline` before any cloud call
 
 
 RULES: dict[str, Rule] = {
@@ -47,6 +47,12 @@ RULES: dict[str, Rule] = {
     "max_runtime_hours": Rule("block", "a training job asking for more hours than "
                               "training.max_runtime_hours (run time only: the synthesized "
                               "stack always uses the limit itself)", plan=False, run=True),
+    "always_on_in_dev": Rule("block", "a service billed all month while idle (a tracking "
+                             "server, an online feature store) in the dev tier",
+                             plan=True, run=False),
+    "model_approval": Rule("block", "deploying a model that is not an approved registry "
+                           "version, outside dev (deploy-model --version V or "
+                           "--latest-approved)", plan=False, run=True),
     "required_tags": Rule("warn", "a taggable resource missing guardrails.required_tags",
                           plan=True, run=False),
 }

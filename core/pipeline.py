@@ -20,6 +20,16 @@ from core.types import Accelerator, Bool, CpuSize, Int, Num, Strict
 if TYPE_CHECKING:
     from core.spec import Data
 
+# What every step's container is told, on every cloud (each cloud's runtime or pipeline
+# definition maps these onto its own paths): where to read, where to write, and for the
+# evaluate step where to write `{"<metric>": value}`, the report the gate reads.
+STEP_VARIABLES = {
+    "prepare": ("TERRAML_INPUT", "TERRAML_OUTPUT"),
+    "train": ("TERRAML_INPUT", "TERRAML_MODEL_DIR"),
+    "evaluate": ("TERRAML_INPUT", "TERRAML_MODEL_DIR", "TERRAML_METRICS_FILE"),
+}
+METRICS_FILE = "evaluation.json"  # the evaluate step's report, in its output location
+
 Image = Annotated[str, Field(pattern=r"^\S+$", min_length=1, max_length=512,
                              description="container image URI")]
 STEP_NAMES = ("prepare", "train", "evaluate")
@@ -69,8 +79,7 @@ class TrainStep(Step):
 
 class EvaluateStep(CpuStep):
     """A quality gate: the model is registered only when `metric` >= `min` (and <= `max`).
-    The step writes `{"<metric>": value}` to /opt/ml/processing/evaluation/metrics.json
-    (the path each cloud's runtime passes as TERRAML_METRICS_FILE)."""
+    The step writes `{"<metric>": value}` to the file named by TERRAML_METRICS_FILE."""
 
     metric: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,62}$")] | None = None
     min: Num | None = None
