@@ -4,7 +4,8 @@
 rollout; each cloud supplies a `RolloutSteps` (one object per rollout, made by its
 runtime's `CloudRuntime.rollout_steps`) with the primitives below. The template, in order:
 
-1. `register()` the model version;
+1. `register()` the model version, or `adopt()` one already in the registry (an approved
+   version: then nothing is released or unregistered);
 2. read `current_deployments()` (name -> traffic percent); those with a share are *live*;
 3. `create_candidate(others)` next to them, where `others` is the canary split of the
    live deployments (they keep 100 - `CANARY_PERCENT`, in proportion to their shares;
@@ -99,6 +100,11 @@ class RolloutSteps(ABC):
         moved) and remove what `create_candidate` made, if anything. A failure to restore
         the traffic is raised (the user must know); the removal is best effort."""
 
+    def adopt(self, model_id: str) -> str:
+        """Use `model_id`, a version already in the registry, instead of registering one;
+        returns what `deploy-model` prints as the model (default: `model_id`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot deploy registry versions")
+
     def release(self) -> None:
         """Mark the registered version as serving (default: the registry has no such state)."""
 
@@ -115,11 +121,15 @@ def canary_split(current: dict[str, int]) -> dict[str, int]:
     return split_traffic(100 - CANARY_PERCENT, live, current) if live else {}
 
 
-def roll_out(steps: RolloutSteps, progress: Progress) -> Rollout:
+def roll_out(steps: RolloutSteps, progress: Progress, registered: str | None = None) -> Rollout:
     """Run the rollout described in the module docstring with `steps`; `progress` gets one
-    line per step."""
-    model_id = steps.register()
-    progress(f"registered {model_id}")
+    line per step. `registered`: a registry version's id to deploy instead of registering."""
+    if registered:
+        model_id = steps.adopt(registered)
+        progress(f"deploying registry version {model_id}")
+    else:
+        model_id = steps.register()
+        progress(f"registered {model_id}")
     before: dict[str, int] = {}
     routed: dict[str, int] = {}  # the split as this rollout last left it
     candidate = ""
@@ -142,13 +152,14 @@ def roll_out(steps: RolloutSteps, progress: Progress) -> Rollout:
             routed = {candidate: 100}
             steps.set_traffic(routed)
     except Unhealthy as exc:
-        _roll_back(steps, before, routed)
+        _roll_back(steps, before, routed, unregister=not registered)
         return Rollout(model_id, steps.endpoint, candidate or exc.candidate, False,
                        f"rolled back: {exc}")
     except BaseException:
-        _roll_back(steps, before, routed)
+        _roll_back(steps, before, routed, unregister=not registered)
         raise
-    steps.release()
+    if not registered:
+        steps.release()
     old = [name for name in before if name != candidate]
     if old:
         progress(f"retiring {', '.join(old)}")
@@ -160,8 +171,10 @@ def _shares(split: dict[str, int]) -> dict[str, int]:
     return {name: share for name, share in split.items() if share}
 
 
-def _roll_back(steps: RolloutSteps, before: dict[str, int], routed: dict[str, int]) -> None:
+def _roll_back(steps: RolloutSteps, before: dict[str, int], routed: dict[str, int],
+               unregister: bool) -> None:
     try:
         steps.remove_candidate(before if _shares(routed) != _shares(before) else None)
     finally:
-        steps.unregister()
+        if unregister:
+            steps.unregister()

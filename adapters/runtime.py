@@ -46,6 +46,13 @@ TERMINAL = frozenset({SUCCEEDED, FAILED, STOPPED})
 # Percent of the endpoint's traffic a new deployment serves before it gets all of it.
 CANARY_PERCENT = 10
 
+# Neutral approval states of a registered model version; each runtime maps its registry's
+# (model package status, Vertex version aliases/labels, Azure ML model tags) onto these.
+PENDING_APPROVAL, APPROVED, REJECTED = "pending", "approved", "rejected"
+APPROVAL_KEY = "terraml-approval"  # the label / tag name where a registry keeps no status
+# Environment variables every training job and pipeline step gets when tracking is on.
+TRACKING_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME")
+
 
 @dataclass(frozen=True)
 class TrainingRequest:
@@ -121,6 +128,42 @@ class ModelRequest:
     version: str  # unique per deploy: names the registered model version and the rollout
     model_uri: str
     image: str
+    registered: str | None = None  # a registry version's model_id to deploy (not registered)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    name: str  # the neutral step name: prepare, train, evaluate, register (or the cloud's)
+    state: str  # pending | running | succeeded | failed | stopped
+    detail: str = ""
+    started: datetime | None = None
+    ended: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    run_id: str  # what `terraml pipeline run` prints and `pipeline status --run` takes
+    state: str  # pending | running | succeeded | failed | stopped
+    steps: list[StepRun]
+    started: datetime | None = None
+    detail: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version in the environment's model registry."""
+
+    version: str  # what `terraml models` shows and `approve --version` / `deploy-model` take
+    approval: str  # pending | approved | rejected
+    model_uri: str  # the model artifacts the version points at
+    model_id: str = ""  # the registry's id (package ARN, model@version); default: version
+    created: datetime | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    detail: str = ""  # the reason given for the last approval decision, if any
 
 
 @dataclass(frozen=True)
@@ -183,7 +226,7 @@ class CloudRuntime(ABC):
         failure restore the previous traffic and remove what this call created."""
         from adapters.rollout import roll_out  # the template imports this module's records
 
-        return roll_out(self.rollout_steps(request), progress)
+        return roll_out(self.rollout_steps(request), progress, registered=request.registered)
 
     @abstractmethod
     def rollout_steps(self, request: ModelRequest) -> RolloutSteps:
@@ -208,6 +251,42 @@ class CloudRuntime(ABC):
     @abstractmethod
     def stop_notebook(self, notebook: Notebook) -> str:
         """Stop a running notebook / compute instance (its disk is kept)."""
+
+    # -- continuous training (the `pipeline:` section; outputs `pipeline_*`) ---------------
+
+    @abstractmethod
+    def deploy_pipeline(self, progress: Progress) -> str:
+        """Create or update what Terraform cannot (a compiled pipeline template, its
+        schedule); returns one line saying what is in place."""
+
+    @abstractmethod
+    def start_pipeline(self) -> PipelineRun:
+        """Start one run of the environment's pipeline now."""
+
+    @abstractmethod
+    def pipeline_run(self, run_id: str) -> PipelineRun:
+        """One run with its steps."""
+
+    @abstractmethod
+    def pipeline_runs(self, limit: int = 10) -> list[PipelineRun]:
+        """The latest runs of the environment's pipeline, newest first."""
+
+    @abstractmethod
+    def model_versions(self) -> list[ModelVersion]:
+        """The environment's registered model versions, newest first."""
+
+    @abstractmethod
+    def set_approval(self, version: str, approved: bool, reason: str) -> ModelVersion:
+        """Approve or reject one version in the registry; returns it as it is now."""
+
+    def tracking_variables(self) -> dict[str, str]:
+        """What a job needs to report to the environment's experiment tracking (empty when
+        tracking is off)."""
+        uri = self.outputs.get("tracking_uri")
+        if not uri:
+            return {}
+        experiment = self.outputs.get("tracking_experiment") or self.env.name
+        return dict(zip(TRACKING_VARIABLES, (str(uri), str(experiment)), strict=True))
 
 
 _RUNTIMES = {"aws": "adapters.aws.runtime:AwsRuntime", "gcp": "adapters.gcp.runtime:GcpRuntime",

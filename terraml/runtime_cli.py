@@ -96,24 +96,40 @@ def train(env: EnvName,
 
 
 def deploy_model(env: EnvName,
-                 model: Annotated[str, typer.Option("--model", help="Model artifact URI.")],
                  image: Annotated[str, typer.Option("--image", help="Serving image.")],
+                 model: Annotated[str | None, typer.Option(
+                     "--model", help="Model artifact URI (registered now; dev only unless "
+                                     "the model_approval guardrail allows it).")] = None,
+                 model_version: Annotated[str | None, typer.Option(
+                     "--model-version", help="A registry version (terraml models).")] = None,
+                 latest_approved: Annotated[bool, typer.Option(
+                     "--latest-approved", help="The newest approved registry version.")] = False,
                  version: Annotated[str | None, typer.Option(
-                     "--version", help="Version label (default: v<timestamp>).")] = None,
+                     "--version", help="Label of this rollout (default: v<timestamp>).")] = None,
                  timeout: Annotated[float, typer.Option(
                      "--timeout", help="Seconds to wait for health.")] = 3600.0,
                  env_dir: EnvDir = Path("environments"), outputs: OutputsFile = None,
                  outdir: Outdir = "cdktf.out") -> None:
-    """Register a model and roll it onto the environment's endpoint (rolls back on failure)."""
+    """Roll a model onto the environment's endpoint (rolls back on failure): a registry
+    version (--model-version / --latest-approved) or an artifact (--model, registered now).
+    Outside dev only approved versions (guardrail model_approval)."""
     from terraml.runtime import commands
+    from terraml.runtime.pipeline import find_version
 
     out, err = _console()
     if timeout <= 0:
         raise UserError(f"--timeout: expected a positive number of seconds, found {timeout:g}")
+    chosen = [flag for flag, value in (("--model", model), ("--model-version", model_version),
+                                       ("--latest-approved", latest_approved)) if value]
+    if len(chosen) != 1:
+        raise UserError("deploy-model: expected exactly one of --model, --model-version, "
+                        f"--latest-approved, found {', '.join(chosen) or 'none'}")
     target, opener = _context(env, env_dir, outputs, outdir, timeout_seconds=timeout)
     runtime = opener()
-    request = commands.plan_deployment(target, runtime, model=model, image=image,
-                                       version=version,
+    registered = find_version(runtime, model_version, latest_approved) \
+        if model is None else None
+    request = commands.plan_deployment(target, runtime, model=model or "", image=image,
+                                       version=version, registered=registered,
                                        warn=lambda m: err.print(f"[yellow]warning[/] {m}"))
     with err.status(f"deploying {request.version}") as spinner:
         rollout = runtime.deploy_model(request, lambda m: spinner.update(m))

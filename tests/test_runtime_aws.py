@@ -27,6 +27,9 @@ serving: {mode: realtime, size: medium, min_instances: 2, max_instances: 4}
 guardrails:
   allowed_accelerators: [T4, A10G]
   max_gpus: 4
+  # These tests roll artifacts out (--model); the approval gate has its own tests
+  # (tests/test_approval_aws.py).
+  actions: {model_approval: "off"}
 """
 FAST = {"TERRAML_RETRY_BASE_SECONDS": "0.01", "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test"}

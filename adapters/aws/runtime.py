@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from adapters.aws.machines import has_local_nvme
+from adapters.aws.pipeline_runtime import AwsPipelineCalls
 from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
     FAILED,
@@ -49,7 +50,7 @@ CANARY_WAIT_SECONDS = 300
 DEPLOYED_PREFIX = "m-"  # names of configs/models made by deploy-model: <prefix>-m-<version>
 
 
-class AwsRuntime(CloudRuntime):
+class AwsRuntime(AwsPipelineCalls, CloudRuntime):
     cloud = "aws"
 
     def __init__(self, env, outputs, *, poll_seconds: float = 10.0,
@@ -339,6 +340,11 @@ class _BlueGreenRollout(RolloutSteps):
                 "SupportedResponseMIMETypes": ["application/json"]},
             ModelApprovalStatus="PendingManualApproval", Tags=rt._tags())["ModelPackageArn"]
         return self.package
+
+    def adopt(self, model_id: str) -> str:
+        """The approved model package `model_id` (an ARN) is what the candidate serves."""
+        self.package = model_id
+        return model_id
 
     def current_deployments(self) -> dict[str, int]:
         """DescribeEndpoint and its DescribeEndpointConfig: the live configuration has all

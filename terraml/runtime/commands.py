@@ -11,7 +11,7 @@ import re
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from adapters.runtime import (
     Endpoint,
     Job,
     ModelRequest,
+    ModelVersion,
     Progress,
     TrainingRequest,
     machine_chooser,
@@ -102,6 +103,9 @@ def plan_training(env: Environment, *, image: str, entry: str, accelerator: str 
 def train(runtime: CloudRuntime, request: TrainingRequest, *, wait: bool, progress: Progress,
           poll_seconds: float = 15.0) -> Job:
     """Submit the job; with `wait`, follow it to a final state, reporting each change."""
+    tracking = runtime.tracking_variables()
+    if tracking:  # the job reports to the environment's experiment tracking
+        request = replace(request, environment={**tracking, **request.environment})
     job = runtime.submit_training(request)
     progress(f"{job.job_id}: {job.state} {job.detail}".strip())
     last = (job.state, job.detail)
@@ -115,12 +119,16 @@ def train(runtime: CloudRuntime, request: TrainingRequest, *, wait: bool, progre
 
 
 def plan_deployment(env: Environment, runtime: CloudRuntime, *, model: str, image: str,
-                    version: str | None = None,
+                    version: str | None = None, registered: ModelVersion | None = None,
                     warn: Callable[[str], None] = lambda m: None) -> ModelRequest:
-    """Validate a `terraml deploy-model` request and the serving guardrails."""
+    """Validate a `terraml deploy-model` request and its guardrails: the serving rules, and
+    outside dev `model_approval` (only approved registry versions; `registered` is the one
+    asked for, None when `model` is an artifact URI)."""
     check_image(image)
     schemes = MODEL_SCHEMES[env.cloud]
-    if not model.startswith(schemes):
+    if registered:
+        model = registered.model_uri
+    elif not model.startswith(schemes):
         raise UserError(f"--model: expected a model artifact URI starting with "
                         f"{' or '.join(schemes)} on {env.cloud}, found {model!r}")
     version = version or f"v{_stamp()}"
@@ -137,9 +145,14 @@ def plan_deployment(env: Environment, runtime: CloudRuntime, *, model: str, imag
             gpu = (machine_chooser(env.cloud).neutral_accelerator(cloud_gpu) or cloud_gpu, 1)
         machine = AcceleratorChoice(instance_type, gpu[0] if gpu else None,
                                     gpu[1] if gpu else 0)
+    what = f"model version {registered.version}" if registered else f"--model {model}"
+    guard.enforce(guard.check_model_approval(env, what, registered.approval if registered
+                                             else None), warn)
     guard.enforce(guard.check_serving(env, outputs["endpoint_name"], machine,
                                       max(env.serving.min_instances, 1) if machine else 0), warn)
-    return ModelRequest(version=version, model_uri=model, image=image)
+    return ModelRequest(version=version, model_uri=model, image=image,
+                        registered=(registered.model_id or registered.version)
+                        if registered else None)
 
 
 @dataclass(frozen=True)

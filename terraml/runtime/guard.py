@@ -54,6 +54,39 @@ def check_serving(env: Environment, endpoint: str, machine: AcceleratorChoice | 
     return verdicts_for(machine_findings([work], section, endpoint, counted=counted), section)
 
 
+def check_pipeline(env: Environment, pipeline: str, steps: dict[str, AcceleratorChoice],
+                   spot: bool) -> list[Verdict]:
+    """A pipeline run as the jobs it starts: the train step under the training rules
+    (accelerators, max_gpus, spot, its expected hours within the runtime limit), every other
+    step's machine against the allowed instance types."""
+    section = env.guardrail_record()
+    findings = []
+    for name, machine in steps.items():
+        address = f"{pipeline}/{name}"
+        if name == "train":
+            hours = env.pipeline.steps.train.hours if env.pipeline else None
+            work = _workload(env, "training", address, machine, 0, spot=spot)
+            findings += machine_findings([work], section, address, job_hours=hours,
+                                         counted=f"train step on {machine.instance_type}")
+        else:
+            work = _workload(env, "pipeline_step", address, machine, 0)
+            findings += machine_findings([work], section, address)
+    return verdicts_for(findings, section)
+
+
+def check_model_approval(env: Environment, what: str, approval: str | None) -> list[Verdict]:
+    """Outside dev only approved registry versions are deployed: `approval` is the version's
+    state, None for a model artifact that is not in the registry."""
+    if env.is_dev or approval == "approved":
+        return []
+    problem = (f"{what} is {approval} in the model registry" if approval else
+               f"{what} is not a registry version")
+    findings = [("model_approval", what, (f"{problem}; outside dev deploy an approved "
+                 "version (terraml models, terraml approve, deploy-model --model-version V or "
+                 "--latest-approved)"))]
+    return verdicts_for(findings, env.guardrail_record(), evaluated=["model_approval"])
+
+
 def enforce(verdicts: list[Verdict], warn: Callable[[str], None]) -> None:
     """Raise `Blocked` for the first blocking verdict; report warnings and suppressions."""
     for verdict in verdicts:
