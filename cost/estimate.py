@@ -11,6 +11,7 @@ from cost.catalog import Catalog
 from cost.inputs import Project, Resource
 from cost.model import ProjectCost, ResourceCost
 from cost.pricers import FREE_TYPES, PRICERS, MissingRow, PricingContext, load_all, unpriced
+from cost.pricers.pipeline import pipeline_assumptions, price_pipeline, tracking_assumptions
 from cost.pricers.training import price_training, training_workload
 from cost.workloads import workloads
 
@@ -33,6 +34,7 @@ def estimate(project: Project, catalog: Catalog,
     training = training_workload(project)
     if training is not None:
         priced.append(price_training(training, ctx))
+    priced += price_pipeline(project, ctx)
     addresses = project.by_address()
     for work in workloads(project):
         if work.kind == "serving" and work.address not in addresses:
@@ -55,8 +57,9 @@ def _safely(pricer, resource: Resource, ctx: PricingContext) -> ResourceCost:
 
 
 def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
-    """What the figures rest on: counts assumed, usage taken from the environment, region
-    fallbacks and usage-based components left at zero."""
+    """What the figures rest on: counts assumed, usage taken from the environment (the pipeline's
+    runs a month and where that figure comes from), what tracking bills, region fallbacks and
+    usage-based components left at zero."""
     found = [f"{r.address}: {r.assumption}" for r in project.resources if r.assumption]
     for work in workloads(project):
         if work.kind == "training":
@@ -64,7 +67,7 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
                          f"{work.instance_type} "
                          f"({'spot/low-priority' if work.spot else 'on-demand'} capacity), "
                          "from the environment's training.gpu_hours_per_month")
-        elif work.address not in project.by_address():
+        elif work.kind != "serving" or work.address not in project.by_address():
             continue
         elif work.serverless or not work.always_on:
             found.append(f"serving ({work.address}): scales to zero; "
@@ -74,6 +77,7 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
             found.append(f"serving ({work.address}): {work.always_on} always-on "
                          f"{work.instance_type} for {work.hours_per_month:g} h/month "
                          f"(autoscaling up to {work.max_instances} not priced)")
+    found += pipeline_assumptions(project, priced) + tracking_assumptions(project)
     stored = project.usage.get("storage_gb_per_bucket")
     if stored is not None:
         found.append(f"storage: {stored:g} GB per bucket, from the environment's data.stored_gb")

@@ -36,6 +36,9 @@ class ResourceCost:
     components: list[CostComponent] = field(default_factory=list)
     free: bool = False
     unpriced_reason: str = ""  # known type, but the catalog has no figure for it
+    # Set by a pricer for a service billed all month even while idle (a tracking server, an
+    # online feature store): what runs. The always_on_in_dev guardrail reads it, priced or not.
+    idle_billing: str = ""
 
     @property
     def monthly(self) -> float:

@@ -4,8 +4,11 @@ Contract: `check(project, cost, rails, base)` returns one `Verdict` per finding 
 `pass` verdict per rule checked at plan time that found nothing). The rules, their default
 actions and when each is checked are the one table in core/guardrails.py. Rules come from
 the environment's `guardrails:` section (recorded by terraml in the synthesized JSON) or a
-policy file. The machine rules (`machine_findings`) read neutral `Workload`s, so the runtime
-commands run the very same code on the one job or endpoint they are about.
+policy file. The machine rules (`machine_findings`) read neutral `Workload`s (serving,
+training, and the training pipeline's steps, whose train step is a training job), so the
+runtime commands run the very same code on the one job or endpoint they are about.
+`always_on_in_dev` reads the priced resources: any a pricer marked as billed while idle
+(`ResourceCost.idle_billing`), in an environment terraml recorded as the dev tier.
 Exit codes for callers: 0 pass/warn, 1 any block, 2 bad input.
 """
 
@@ -56,6 +59,7 @@ def check(project: Project, cost: ProjectCost, rails: dict[str, Any],
             findings.append(("max_increase_percent", project.name,
                              f"+{delta / base.monthly:.1%} vs base exceeds +{percent}%"))
     findings += machine_findings(workloads(project), rails, project.name)
+    findings += _idle_in_dev(project, cost)
     findings += _missing_tags(project, rails.get("required_tags") or [])
     evaluated = PLAN_RULES if base is not None else PLAN_RULES - INCREASE_RULES
     return verdicts_for(findings, rails, evaluated)
@@ -72,31 +76,37 @@ def machine_findings(works: Iterable[Workload], rails: Mapping[str, Any], scope:
     `rails` is the `guardrails:` section as recorded in the synthesized JSON (plus, at run
     time, `max_runtime_hours` from `training.max_runtime_hours`). A training workload is one
     job on `job_machines` machines: one at plan time (the stack records no job size), the
-    command's `--instances` at run time. `job_hours` is known at run time only; the stack
-    itself always uses the limit, so max_runtime_hours has nothing to check at plan time.
+    command's `--instances` at run time. A pipeline's train step is a training job too (spot,
+    GPUs); its other steps are jobs on one machine each. max_gpus counts the always-on serving
+    GPUs plus the largest one job (the training job or a pipeline step). `job_hours` is known
+    at run time only; the stack itself always uses the limit, so max_runtime_hours has nothing
+    to check at plan time.
     """
     findings: list[Finding] = []
     allowed_types = rails.get("allowed_instance_types")
     allowed_accelerators = rails.get("allowed_accelerators")
-    gpus = 0
+    serving_gpus = job_gpus = 0
     for work in works:
         machine = work.instance_type or "serverless"
         if allowed_types is not None and work.instance_type and \
                 work.instance_type not in allowed_types:
             findings.append(("allowed_instance_types", work.address,
-                             (f"{work.kind} on {machine}, allowed: "
+                             (f"{work.label} on {machine}, allowed: "
                              f"{', '.join(allowed_types) or 'none'}")))
         if work.accelerator and allowed_accelerators is not None and \
                 work.accelerator not in allowed_accelerators:
             findings.append(("allowed_accelerators", work.address,
-                             (f"{work.kind} on {work.accelerator}, allowed: "
+                             (f"{work.label} on {work.accelerator}, allowed: "
                              f"{', '.join(allowed_accelerators) or 'none'} ({machine})")))
-        machines = job_machines if work.kind == "training" else work.always_on
-        gpus += work.gpus * machines
-        if work.kind == "training" and rails.get("require_spot_training") and not work.spot:
+        if work.kind == "serving":
+            serving_gpus += work.gpus * work.always_on
+        else:
+            machines = job_machines if work.kind == "training" else 1
+            job_gpus = max(job_gpus, work.gpus * machines)
+        if work.trains and rails.get("require_spot_training") and not work.spot:
             findings.append(("spot_training", work.address,
-                             (f"training on {machine} is on-demand; this environment requires "
-                             "spot (guardrails.require_spot_training)")))
+                             (f"{work.label} on {machine} is on-demand; this environment "
+                             "requires spot (guardrails.require_spot_training)")))
         if work.kind == "training" and job_hours is not None and \
                 rails.get("max_runtime_hours") is not None and \
                 job_hours > rails["max_runtime_hours"]:
@@ -110,10 +120,22 @@ def machine_findings(works: Iterable[Workload], rails: Mapping[str, Any], scope:
             findings.append(("scale_to_zero_serving", work.address,
                              (f"{what} ({machine} x{work.always_on}); this environment "
                              "requires serverless or min 0")))
+    gpus = serving_gpus + job_gpus
     if rails.get("max_gpus") is not None and gpus > rails["max_gpus"]:
         findings.append(("max_gpus", scope,
                          f"{gpus} GPUs ({counted}) exceed max_gpus {rails['max_gpus']}"))
     return findings
+
+
+def _idle_in_dev(project: Project, cost: ProjectCost) -> list[Finding]:
+    """always_on_in_dev: in the dev tier (as terraml recorded it; a plan or foreign project has
+    no tier and is not checked), every resource a pricer marked as billed while idle."""
+    if project.usage.get("tier") != "dev":
+        return []
+    return [("always_on_in_dev", resource.address,
+             (f"{resource.idle_billing}, in a dev environment (allow it: "
+              "guardrails.actions.always_on_in_dev warn|off, or a suppression with a reason)"))
+            for resource in cost.resources if resource.idle_billing]
 
 
 def verdicts_for(findings: list[Finding], rails: Mapping[str, Any],

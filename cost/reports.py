@@ -169,6 +169,7 @@ def infracost_json(projects: list[ProjectCost],
     def resource(r) -> dict:
         return {"name": r.address, "resourceType": r.type,
                 "monthlyCost": f"{r.monthly:.6f}" if not r.unpriced_reason else None,
+                "billedWhileIdle": r.idle_billing or None,
                 "costComponents": [{
                     "name": c.name, "unit": c.unit, "price": f"{c.price:.6f}",
                     "monthlyQuantity": None if c.quantity is None else f"{c.quantity:.6f}",

@@ -1,5 +1,5 @@
-"""The neutral list of workloads (serving and training) of one project, for pricers and
-guardrails alike, on every cloud.
+"""The neutral list of workloads (serving, training and a pipeline's steps) of one project, for
+pricers and guardrails alike, on every cloud.
 
 Sources, in order: the workloads terraml records in the synthesized JSON
 (`//.terraml.workloads`, see stacks/workloads.py for the shape); the older `usage.training`
@@ -22,10 +22,12 @@ from cost.sagemaker import endpoint_config, scaling_bounds
 
 @dataclass(frozen=True)
 class Workload:
-    """Something that runs on machines: an endpoint's replicas or the training jobs."""
+    """Something that runs on machines: an endpoint's replicas, the training jobs, or one step of
+    the training pipeline (run `runs_per_month` times for `hours_per_run` each)."""
 
-    address: str  # the resource it runs in, or terraml_training_jobs.<project>
-    kind: str  # "serving" | "training"
+    address: str  # the resource it runs in, terraml_training_jobs.<project> or
+    # terraml_pipeline_steps.<project>.<step>
+    kind: str  # "serving" | "training" | "pipeline_step"
     cloud: str
     region: str
     instance_type: str | None  # None: pay-per-request serverless
@@ -40,25 +42,58 @@ class Workload:
     requests_per_month: float | None = None
     avg_duration_ms: float = 100.0
     memory_mb: int | None = None
+    step: str = ""  # pipeline_step: prepare | train | evaluate
+    hours_per_run: float = 0.0  # pipeline_step: expected hours per run
+    runs_per_month: float = 0.0  # pipeline_step: expected runs a month ...
+    runs_source: str = ""  # ... and where that figure comes from (the schedule, the file)
 
     @property
     def always_on(self) -> int:
-        """Machines billed all month whatever the traffic."""
-        return 0 if self.serverless or self.kind == "training" else self.min_instances
+        """Machines billed all month whatever the traffic (serving only: jobs end)."""
+        return 0 if self.serverless or self.kind != "serving" else self.min_instances
 
     @property
     def gpus_in_use(self) -> int:
-        """GPUs this workload holds at once: always-on serving, or one training job."""
-        machines = 1 if self.kind == "training" else self.always_on
+        """GPUs this workload holds at once: always-on serving, or one job (a training job or
+        one run of a pipeline step)."""
+        machines = 1 if self.kind != "serving" else self.always_on
         return self.gpus * machines
+
+    @property
+    def trains(self) -> bool:
+        """A training job: the training workload or the pipeline's train step, which run under
+        the same rules (spot_training, max_gpus as one training job)."""
+        return self.kind == "training" or (self.kind == "pipeline_step" and self.step == "train")
+
+    @property
+    def label(self) -> str:
+        """What it is, for guardrail messages: serving, training, pipeline step <name>."""
+        if self.kind == "pipeline_step":
+            return f"pipeline step {self.step}".strip()
+        return self.kind
 
 
 def training_address(project: Project) -> str:
     return f"terraml_training_jobs.{project.name}"
 
 
+def pipeline_step_address(project: Project, step: str) -> str:
+    return f"terraml_pipeline_steps.{project.name}.{step}"
+
+
+KINDS = ("serving", "training", "pipeline_step")
+
+
+def _address(project: Project, kind: str, record: dict[str, Any]) -> str:
+    if kind == "training":
+        return training_address(project)
+    if kind == "pipeline_step":
+        return pipeline_step_address(project, str(record.get("step") or "step"))
+    return str(record.get("resource") or f"terraml_serving.{project.name}")
+
+
 def _from_record(project: Project, record: dict[str, Any]) -> Workload:
-    kind = "training" if record.get("kind") == "training" else "serving"
+    kind = record.get("kind") if record.get("kind") in KINDS else "serving"
     instance_type = record.get("instance_type") or None
     accelerator, gpus = record.get("accelerator"), literal_int(record.get("gpus"), 0)
     if not accelerator and record.get("accelerator_type"):
@@ -71,20 +106,25 @@ def _from_record(project: Project, record: dict[str, Any]) -> Workload:
     hours = literal_number(record.get("hours_per_month"), 730.0)
     if kind == "training" and record.get("gpu_hours_per_month") is not None:
         hours = literal_number(record["gpu_hours_per_month"], 0.0) / max(gpus, 1)
+    per_run = literal_number(record.get("hours_per_run"), 0.0)
+    runs = literal_number(record.get("runs_per_month"), 0.0)
+    if kind == "pipeline_step":
+        hours = per_run * runs
     return Workload(
-        address=training_address(project) if kind == "training"
-        else str(record.get("resource") or f"terraml_serving.{project.name}"),
-        kind=kind, cloud=cloud,
+        address=_address(project, kind, record), kind=kind, cloud=cloud,
         region=str(record.get("region") or project.regions.get(cloud, "")),
         instance_type=instance_type, accelerator=accelerator,
         accelerator_type=record.get("accelerator_type") or None, gpus=gpus,
-        min_instances=literal_int(record.get("min_instances"), 0 if kind == "training" else 1),
+        min_instances=literal_int(record.get("min_instances"), 1 if kind == "serving" else 0),
         max_instances=literal_int(record.get("max_instances"), 1),
         serverless=bool(record.get("serverless")), spot=bool(record.get("spot")),
         hours_per_month=hours,
         requests_per_month=literal_number(record.get("requests_per_month")),
         avg_duration_ms=literal_number(record.get("avg_duration_ms"), 100.0),
-        memory_mb=literal_int(record.get("memory_mb"), 0) or None)
+        memory_mb=literal_int(record.get("memory_mb"), 0) or None,
+        step=str(record.get("step") or "") if kind == "pipeline_step" else "",
+        hours_per_run=per_run, runs_per_month=runs,
+        runs_source=str(record.get("runs_source") or ""))
 
 
 def _legacy_training(project: Project) -> dict[str, Any] | None:
@@ -165,3 +205,8 @@ def serving_for(project: Project, address: str) -> Workload | None:
         project.cache["serving_by_address"] = {w.address: w for w in workloads(project)
                                                if w.kind == "serving"}
     return project.cache["serving_by_address"].get(address)
+
+
+def pipeline_steps(project: Project) -> list[Workload]:
+    """The recorded steps of the project's training pipeline, in run order."""
+    return [w for w in workloads(project) if w.kind == "pipeline_step"]

@@ -11,15 +11,19 @@ from core.spec import Environment
 from modules.base import PlatformModule
 from modules.layers import ordered, registered
 from stacks.backend import configure_backend
-from stacks.workloads import serving_workload, training_workload
+from stacks.workloads import pipeline_step_workloads, serving_workload, training_workload
 
 
 def _usage(env: Environment) -> dict:
-    """The environment's storage assumptions, recorded for the cost engine."""
-    return {
+    """The environment's storage assumptions and tier, and whether tracking is on (what it bills
+    differs by cloud), recorded for the cost engine."""
+    usage = {
         "storage_gb_per_bucket": round(env.data.stored_gb / len(env.data.buckets), 3),
         "environment": env.name, "tier": env.tier.value,
     }
+    if env.tracking.enabled:
+        usage["tracking"] = {"enabled": True, "cloud": env.cloud, "size": env.tracking.size}
+    return usage
 
 
 class MlPlatformStack(TerraformStack):
@@ -42,6 +46,8 @@ class MlPlatformStack(TerraformStack):
         workloads = [training_workload(env, adapter, built["training"].refs)]
         if "serving" in built:
             workloads.insert(0, serving_workload(self, env, adapter, built["serving"].refs))
+        if "pipeline" in built:
+            workloads += pipeline_step_workloads(env, adapter)
         self.add_override("//.terraml", {"usage": _usage(env), "workloads": workloads,
                                          "guardrails": env.guardrail_record()})
         self.outputs: dict[str, object] = {}

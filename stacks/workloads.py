@@ -1,10 +1,11 @@
 """The neutral workload records the cost engine prices and guards (it reads JSON only).
 
 Terraform has no resource for what runs on a Vertex AI endpoint or an Azure ML online
-endpoint, nor for training jobs; the stack records what it decided, in one shape for
-every cloud, under `//.terraml.workloads` of the synthesized JSON:
+endpoint, nor for training jobs or a pipeline's steps (on GCP and Azure the pipeline runs
+outside Terraform altogether); the stack records what it decided, in one shape for every
+cloud, under `//.terraml.workloads` of the synthesized JSON:
 
-    kind            "serving" | "training"
+    kind            "serving" | "training" | "pipeline_step"
     resource        Terraform address the workload runs in (the endpoint), or null
     cloud, region
     instance_type   the cloud's machine (null for a pay-per-request serverless endpoint)
@@ -18,6 +19,15 @@ every cloud, under `//.terraml.workloads` of the synthesized JSON:
     gpu_hours_per_month  training: GPU-hours a month (machine-hours = GPU-hours / gpus; a
                     CPU machine counts as one)
     requests_per_month, avg_duration_ms, memory_mb   request-based usage (serving)
+    step            pipeline_step: prepare | train | evaluate (one record per step, run order)
+    hours_per_run   pipeline_step: expected hours per run (pipeline.steps.<step>.hours)
+    runs_per_month, runs_source   pipeline_step: expected runs a month and where the figure
+                    comes from (`Pipeline.expected_runs()`: runs_per_month, the schedule, the
+                    on_new_data default, or 0 for a pipeline started by hand)
+
+A pipeline's train step runs on the training settings (`train_step_machine`) with
+`training.spot`; its CPU steps run on `cpu_machine(size)`, on-demand on every cloud (SageMaker
+Processing has no managed spot; the Vertex AI and Azure ML pipelines request none).
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from typing import Any
 
 from cdktn import TerraformResource, TerraformStack
 
-from adapters.base import Capability, CloudAdapter, Refs, ServingRefs
+from adapters.base import AcceleratorChoice, Capability, CloudAdapter, Refs, ServingRefs
 from core.spec import Environment
 
 AVG_DURATION_MS = 100  # assumed model latency for request-based serving estimates
@@ -68,3 +78,28 @@ def training_workload(env: Environment, adapter: CloudAdapter, refs: Refs) -> di
         "serverless": False, "spot": spec.spot,
         "gpu_hours_per_month": spec.gpu_hours_per_month,
     }
+
+
+def pipeline_step_workloads(env: Environment, adapter: CloudAdapter) -> list[dict[str, Any]]:
+    """One record per pipeline step, in run order (empty without a `pipeline:` section)."""
+    spec = env.pipeline
+    if spec is None:
+        return []
+    runs, source = spec.expected_runs()
+    records = []
+    for name, step in spec.steps.named().items():
+        if name == "train":
+            machine = adapter.train_step_machine(step, env.training)
+            spot = env.training.spot
+        else:
+            machine = AcceleratorChoice(adapter.cpu_machine(step.size), None, 0)
+            spot = False
+        records.append({
+            "kind": "pipeline_step", "step": name, "resource": None, "cloud": env.cloud,
+            "region": env.region, "instance_type": machine.instance_type,
+            "accelerator": machine.accelerator, "accelerator_type": machine.accelerator_type,
+            "gpus": machine.count if machine.accelerator else 0, "min_instances": 0,
+            "max_instances": spec.max_parallel_runs, "serverless": False, "spot": spot,
+            "hours_per_run": step.hours, "runs_per_month": runs, "runs_source": source,
+        })
+    return records

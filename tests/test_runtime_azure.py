@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import jwt
 import pytest
 import responses
 from azure.core.credentials import AccessToken, AccessTokenInfo
@@ -36,21 +37,32 @@ tier: staging
 subscription_id: {SUB}
 training: {{accelerator: T4, spot: true, max_runtime_hours: 12}}
 serving: {{mode: realtime, size: medium, min_instances: 2, max_instances: 3}}
+# These tests roll artifacts out (--model); the approval gate has its own tests
+# (tests/test_pipeline_azure.py).
+guardrails: {{actions: {{model_approval: "off"}}}}
 """
 IMAGE = "terramladev.azurecr.io/train:1.0"
 
 
+# azure-ai-ml decodes the token of pipeline job requests and requires this audience.
+TOKEN = jwt.encode({"aud": "https://ml.azure.com", "tid": "tenant"},
+                   "a-test-key-of-at-least-32-bytes!!", algorithm="HS256")
+
+
 class FakeCredential:
     def get_token(self, *scopes, **kwargs):
-        return AccessToken("fake-token", int(time.time()) + 3600)
+        return AccessToken(TOKEN, int(time.time()) + 3600)
 
     def get_token_info(self, *scopes, **kwargs):
-        return AccessTokenInfo("fake-token", int(time.time()) + 3600)
+        return AccessTokenInfo(TOKEN, int(time.time()) + 3600)
 
 
 class FakeArm:
-    """PUT stores the body (provisioned at once), GET returns it or the collection under a
-    path, DELETE removes it; every request is kept for assertions."""
+    """PUT stores the body (provisioned at once; an update keeps the item's `systemData`, its
+    creation time, as ARM does), GET returns it or the collection under a path, DELETE
+    removes it; every request is kept for assertions. Requests to other hosts (Azure ML's
+    discovery and run history, which subclasses such as tests/test_pipeline_azure.py's
+    `FakeAzureMl` answer) are 404 here."""
 
     def __init__(self) -> None:
         self.items: dict[str, dict] = {}
@@ -60,6 +72,8 @@ class FakeArm:
         self.throttle_jobs = 0  # answer this many job PUTs with 429 first
 
     def __call__(self, request):
+        if "//management.azure.com/" not in request.url:
+            return 404, {}, json.dumps({"error": {"code": "NotFound", "message": request.url}})
         path = request.url.split("?")[0].split("management.azure.com")[1]
         body = json.loads(request.body) if request.body else {}
         self.sent.append((request.method, path, body))
@@ -80,6 +94,9 @@ class FakeArm:
                 props.setdefault("flavors", {})  # the service always answers with flavors
             if "/deployments/" in path:
                 props.setdefault("scaleSettings", {"scaleType": "Default"})
+            existing = self.items.get(path.lower()) or {}
+            if "systemData" in existing and "systemData" not in item:
+                item["systemData"] = existing["systemData"]
             self.items[path.lower()] = item
             return 200, {}, json.dumps(item)
         if request.method == "DELETE":
@@ -104,16 +121,18 @@ class FakeArm:
 
 
 @contextmanager
-def fake_arm(tmp_path: Path, monkeypatch) -> Iterator[FakeArm]:
+def fake_arm(tmp_path: Path, monkeypatch, fake: FakeArm | None = None) -> Iterator[FakeArm]:
     """The project (environment file, outputs) in `tmp_path` and an in-memory ARM with the
-    stack's workspace and endpoint, whose deployment `blue` serves 100% of the traffic."""
+    stack's workspace and endpoint, whose deployment `blue` serves 100% of the traffic.
+    `fake`: a `FakeArm` subclass instance to answer instead (it also gets the requests to
+    the workspace's Azure ML API host, eastus.api.azureml.ms)."""
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments/adev.yaml").write_text(ENV)
     (tmp_path / "outputs.json").write_text(json.dumps(OUTPUTS))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("adapters.azure.runtime.credential", FakeCredential)
     monkeypatch.setattr("adapters.retry.BASE_SECONDS", 0.01)
-    fake = FakeArm()
+    fake = fake if fake is not None else FakeArm()
     fake.put(WS, {"location": "eastus", "identity": {"type": "SystemAssigned"},
                   "properties": {"discoveryUrl": "https://eastus.api.azureml.ms/discovery"}})
     fake.put(f"{WS}/onlineEndpoints/terraml-adev-endpoint", {
@@ -129,8 +148,8 @@ def fake_arm(tmp_path: Path, monkeypatch) -> Iterator[FakeArm]:
                        "lastModifiedAt": "2026-11-01T00:00:00Z"}})
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in ("GET", "PUT", "POST", "DELETE", "PATCH"):
-            mock.add_callback(method, re.compile(r"https://management\.azure\.com/.*"),
-                              callback=fake)
+            mock.add_callback(method, re.compile(r"https://(management\.azure\.com|eastus\.api"
+                                                 r"\.azureml\.ms)/.*"), callback=fake)
         yield fake
 
 

@@ -5,14 +5,18 @@ driven stop-idle; Workbench instances."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
 import sys
+import urllib.error
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import unquote
+from types import SimpleNamespace
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import responses
@@ -45,7 +49,7 @@ tier: staging
 project_id: ml-dev-123
 training: {accelerator: T4, spot: true, max_runtime_hours: 12}
 serving: {mode: realtime, size: medium, min_instances: 2, max_instances: 3}
-guardrails: {allowed_accelerators: [T4, L4]}
+guardrails: {allowed_accelerators: [T4, L4], actions: {model_approval: "off"}}
 """
 IMAGE = "us-central1-docker.pkg.dev/ml-dev-123/train/trainer:1.0"
 
@@ -103,14 +107,27 @@ class FakeVertex:
     """A small stateful Vertex AI REST service for `responses`: CustomJobs, Model Registry
     versions and the stack's endpoint (deploy, traffic split, undeploy). Long-running
     operations are answered done. Deployed models are available unless their display name
-    ends with one of `sick` (then their status carries a health-check message)."""
+    ends with one of `sick` (then their status carries a health-check message).
+
+    Model Registry: `models` lists each model's version ids; `versions` keeps each version's
+    JSON (`<model>@<id>`: labels, aliases, description, artifact, container) as uploaded,
+    then as UpdateModel (PATCH, by `updateMask`) and MergeVersionAliases change it; an alias
+    is unique within a model (given to one version, it leaves the others) and a model's first
+    version carries `default`. `urlopen` serves terraml's pipeline step programs
+    (adapters/gcp/pipeline_steps.py) from the same state. Pipeline jobs start
+    PIPELINE_STATE_PENDING; `put_template` puts a compiled template in the KFP repository,
+    tagged `latest` as Artifact Registry reports it (`kfp` answers both)."""
 
     def __init__(self) -> None:
         self.jobs: dict[str, dict] = {}
         self.models: dict[str, list[str]] = {}  # model name -> version ids
+        self.versions: dict[str, dict] = {}  # "<model>@<version id>" -> the version's JSON
         self.deployed: dict[str, dict] = {}  # deployed model id -> its JSON
         self.split: dict[str, int] = {}
         self.sick: set[str] = set()
+        self.pipeline_jobs: dict[str, dict] = {}  # pipeline job name -> its JSON
+        self.templates: dict[str, str] = {}  # template URI (<repo>/<package>/<version>) -> YAML
+        self.tags: dict[str, str] = {}  # Artifact Registry tag name -> its version name
         self._ids = iter(range(900, 10_000))
 
     def endpoint(self) -> dict:
@@ -138,19 +155,26 @@ class FakeVertex:
             return _json({"models": [{"name": m, "displayName": "terraml-gdev"}
                                      for m in self.models]})
         if path == f"{RES}/models:upload":
-            model = body.get("parentModel") or f"{RES}/models/{next(self._ids)}"
+            model = body.get("parentModel") or \
+                f"{RES}/models/{body.get('modelId') or next(self._ids)}"
             versions = self.models.setdefault(model, [])
-            versions.append(str(len(versions) + 1))
+            versions.append(str(max(map(int, versions), default=0) + 1))
+            self._add_version(model, versions[-1], body.get("model") or {})
             return _json(_op("upload", {
                 "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UploadModelResponse",
                 "model": model, "modelVersionId": versions[-1]}))
         if path.endswith(":deleteVersion"):
             model, version = path.removesuffix(":deleteVersion").split("@")
             self.models[model].remove(version)
+            self.versions.pop(f"{model}@{version}", None)
             return _json(_op("delete", {"@type": "type.googleapis.com/google.protobuf.Empty"}))
         if method == "DELETE" and path in self.models:
             del self.models[path]
             return _json(_op("delete", {"@type": "type.googleapis.com/google.protobuf.Empty"}))
+        answer = self._registry(method, path, body, parse_qs(urlsplit(request.url).query)) \
+            or self._pipelines(method, path, body, parse_qs(urlsplit(request.url).query))
+        if answer is not None:
+            return answer
         if path == here and method == "GET":
             return _json(self.endpoint())
         if path == here and method == "PATCH":
@@ -174,8 +198,135 @@ class FakeVertex:
             self.split = body.get("trafficSplit") or {}
             return _json(_op("undeploy", {
                 "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UndeployModelResponse"}))
-        return 404, {}, json.dumps({"error": {"code": 404, "status": "NOT_FOUND",
-                                              "message": f"{path} not found"}})
+        return _missing(path)
+
+    # -- Model Registry versions ---------------------------------------------------------
+
+    def version(self, model: str, number: str) -> dict:
+        """The JSON of version `number` of `model` (a bare one for versions put in `models`
+        by hand)."""
+        return self.versions.setdefault(f"{model}@{number}", {"name": model,
+                                                              "versionId": number})
+
+    def _add_version(self, model: str, number: str, fields: dict) -> None:
+        aliases = list(fields.get("versionAliases") or [])
+        if len(self.models[model]) == 1:
+            aliases.insert(0, "default")
+        self.versions[f"{model}@{number}"] = {
+            **fields, "name": model, "versionId": number, "versionAliases": aliases,
+            "versionCreateTime": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")}
+        self._take_aliases(model, number, aliases)
+
+    def _take_aliases(self, model: str, number: str, aliases: list[str]) -> None:
+        """`aliases` now name `number`: they leave every other version of `model`."""
+        for other in self.models.get(model, []):
+            if other != number:
+                held = self.version(model, other).get("versionAliases") or []
+                self.version(model, other)["versionAliases"] = [a for a in held
+                                                                if a not in aliases]
+
+    def _registry(self, method: str, path: str, body: dict,
+                  query: dict[str, list[str]]) -> tuple[int, dict, str] | None:
+        """GetModel, ListModelVersions, and Get/Update/MergeVersionAliases of one version."""
+        if method == "GET" and path in self.models:
+            return _json({"name": path, "displayName": path.rsplit("/", 1)[-1]})
+        if method == "GET" and path.endswith(":listVersions"):
+            model = path.removesuffix(":listVersions")
+            if model not in self.models:
+                return _missing(path)
+            return _json({"models": [self.version(model, v) for v in self.models[model]]})
+        model, _, rest = path.partition("@")
+        if not rest or model not in self.models:
+            return None
+        number, _, verb = rest.partition(":")
+        if number not in self.models[model]:
+            return _missing(path)
+        stored = self.version(model, number)
+        if verb == "mergeVersionAliases":
+            held = list(stored.get("versionAliases") or [])
+            for alias in body.get("versionAliases", []):
+                if alias.startswith("-"):
+                    held = [a for a in held if a != alias[1:]]
+                elif alias not in held:
+                    held.append(alias)
+                    self._take_aliases(model, number, [alias])
+            stored["versionAliases"] = held
+            return _json(stored)
+        if method == "PATCH" and not verb:
+            for field in (query.get("updateMask") or [""])[0].split(","):
+                if field in body:
+                    stored[field] = body[field]
+                elif field:
+                    stored.pop(field, None)
+            return _json(stored)
+        if method == "GET" and not verb:
+            return _json(stored)
+        return None
+
+    def urlopen(self, request, timeout: float | None = None) -> io.BytesIO:
+        """`urllib.request.urlopen` for the pipeline step programs: the metadata server's
+        token, then this fake (an error status raises `HTTPError`, as urllib does)."""
+        if "metadata.google.internal" in request.full_url:
+            return io.BytesIO(b'{"access_token": "fake-token", "expires_in": 3600}')
+        status, _, text = self(SimpleNamespace(url=request.full_url, body=request.data,
+                                               method=request.get_method()))
+        if status >= 400:
+            raise urllib.error.HTTPError(request.full_url, status, "error", {},
+                                         io.BytesIO(text.encode()))
+        return io.BytesIO(text.encode())
+
+    # -- pipeline jobs and their templates -------------------------------------------------
+
+    def _pipelines(self, method: str, path: str, body: dict,
+                   query: dict[str, list[str]]) -> tuple[int, dict, str] | None:
+        """CreatePipelineJob (pending), ListPipelineJobs (honouring `create_time desc`),
+        GetPipelineJob."""
+        if path == f"{RES}/pipelineJobs" and method == "POST":
+            job_id = (query.get("pipelineJobId") or [f"pipeline-{next(self._ids)}"])[0]
+            name = f"{RES}/pipelineJobs/{job_id}"
+            now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+            self.pipeline_jobs[name] = {**body, "name": name, "createTime": now,
+                                        "state": "PIPELINE_STATE_PENDING"}
+            return _json(self.pipeline_jobs[name])
+        if path == f"{RES}/pipelineJobs" and method == "GET":
+            jobs = list(self.pipeline_jobs.values())
+            if "desc" in (query.get("orderBy") or [""])[0]:
+                jobs.reverse()
+            return _json({"pipelineJobs": jobs})
+        if path in self.pipeline_jobs and method == "GET":
+            return _json(self.pipeline_jobs[path])
+        return None
+
+    def put_template(self, repo: str, package: str, text: str) -> str:
+        """A compiled template in the KFP repository `repo` (its https URL) tagged `latest`,
+        as `terraml pipeline deploy` leaves it; returns its pinned URI."""
+        version = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        self.templates[f"{repo}/{package}/{version}"] = text
+        host, project, repository = urlsplit(repo).netloc, *repo.rstrip("/").split("/")[-2:]
+        region = host.removesuffix("-kfp.pkg.dev")
+        base = (f"projects/{project}/locations/{region}/repositories/{repository}/packages/"
+                f"{package}")
+        self.tags[f"{base}/tags/latest"] = f"{base}/versions/{version}"
+        return f"{repo}/{package}/{version}"
+
+    def kfp(self, request) -> tuple[int, dict, str]:
+        """Artifact Registry's GetTag and the KFP repository's template download."""
+        url = request.url.split("?")[0]
+        if url.startswith(ARTIFACT_REGISTRY):
+            tag = url[len(ARTIFACT_REGISTRY) + 1:]
+            return _json({"name": tag, "version": self.tags[tag]}) if tag in self.tags \
+                else _missing(tag)
+        if request.method == "GET" and url in self.templates:
+            return 200, {"Content-Type": "application/octet-stream"}, self.templates[url]
+        return _missing(url)
+
+
+ARTIFACT_REGISTRY = "https://artifactregistry.googleapis.com/v1"
+
+
+def _missing(path: str) -> tuple[int, dict, str]:
+    return 404, {"Content-Type": "application/json"}, json.dumps({"error": {
+        "code": 404, "status": "NOT_FOUND", "message": f"{path} not found"}})
 
 
 def _json(body: dict) -> tuple[int, dict, str]:
@@ -185,12 +336,15 @@ def _json(body: dict) -> tuple[int, dict, str]:
 @contextmanager
 def fake_vertex(tmp_path: Path, monkeypatch) -> Iterator[FakeVertex]:
     """The project (`write_project`) with a `FakeVertex` answering
-    every aiplatform REST call; its endpoint starts empty."""
+    every aiplatform REST call (and the template reads of `start_pipeline`: Artifact Registry
+    tags, the KFP repository); its endpoint starts empty."""
     write_project(tmp_path, monkeypatch)
     fake = FakeVertex()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in ("GET", "POST", "PATCH", "DELETE"):
             mock.add_callback(method, re.compile(re.escape(HOST) + r"/.*"), callback=fake)
+        for where in (re.escape(ARTIFACT_REGISTRY), r"https://[a-z0-9-]+-kfp\.pkg\.dev"):
+            mock.add_callback("GET", re.compile(where + r"/.*"), callback=fake.kfp)
         yield fake
 
 

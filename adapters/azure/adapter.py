@@ -9,6 +9,7 @@ from cdktn_provider_azurerm.provider import AzurermProvider, AzurermProviderFeat
 from constructs import Construct
 
 from adapters.azure import machines
+from adapters.azure import pipeline as continuous
 from adapters.azure import resources as az
 from adapters.azure.refs import (
     AzureBudgetRefs,
@@ -18,8 +19,10 @@ from adapters.azure.refs import (
     AzureKeyRefs,
     AzureMonitoringRefs,
     AzureNetworkRefs,
+    AzurePipelineRefs,
     AzureRegistryRefs,
     AzureServingRefs,
+    AzureTrackingRefs,
     AzureTrainingRefs,
 )
 from adapters.base import Capability, CloudAdapter, LocalEmulator, builds
@@ -32,8 +35,10 @@ from core.props import (
     KeyProps,
     MonitoringProps,
     NetworkProps,
+    PipelineProps,
     RegistryProps,
     ServingProps,
+    TrackingProps,
     TrainingProps,
 )
 from core.spec import Environment
@@ -54,6 +59,10 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         # The key layer's foundation, kept for the budget layer: its refs do not include key
         # (the budget is scoped to the resource group).
         self._key: AzureKeyRefs | None = None
+        # The clusters, kept for the pipeline layer, whose steps run on them (its refs do not
+        # include compute or training; both build before it, as monitoring does).
+        self._compute: AzureComputeRefs | None = None
+        self._training: AzureTrainingRefs | None = None
 
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         if local:
@@ -110,7 +119,8 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         size = machines.CPU_SIZES[spec.size]
         pool = az.cluster(scope, "cpu", props.site, identity.workspace, network, size, spec.spot,
                           max(spec.max_vcpus // 4, 1))
-        return AzureComputeRefs(outputs={"batch_queue": pool.name}, pool=pool)
+        self._compute = AzureComputeRefs(outputs={"batch_queue": pool.name}, pool=pool)
+        return self._compute
 
     @builds("training")
     def training(self, scope: Construct, props: TrainingProps, key: AzureKeyRefs,
@@ -121,7 +131,7 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         machine = self.training_machine(spec.accelerator, spec.count, spec.instance_type)
         gpu = az.cluster(scope, "gpu", props.site, identity.workspace, network,
                          machine.instance_type, spec.spot, spec.max_parallel_jobs)
-        return AzureTrainingRefs(outputs={
+        self._training = AzureTrainingRefs(outputs={
             "training_compute": gpu.name,
             "training_role": "workspace-system-assigned-identity",
             "training_output_uri": "azureml://datastores/workspaceblobstore/paths/training-output/",
@@ -130,6 +140,7 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
             "training_max_runtime_seconds": int(spec.max_runtime_hours * 3600),
             "training_max_parallel_jobs": spec.max_parallel_jobs,
         }, cluster=gpu)
+        return self._training
 
     @builds("serving")
     def serving(self, scope: Construct, props: ServingProps, key: AzureKeyRefs,
@@ -152,3 +163,23 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
         if self._key is None:
             raise RuntimeError("azure: the key layer builds before the budget layer")
         return az.budget(scope, props.site, props.budget, self._key, monitoring)
+
+    @builds("tracking")
+    def tracking(self, scope: Construct, props: TrackingProps, key: AzureKeyRefs,
+                 data: AzureDataRefs, identity: AzureIdentityRefs) -> AzureTrackingRefs:
+        """The workspace's MLflow server (no resource, no extra cost)."""
+        return continuous.tracking(props.site, props.tracking, identity)
+
+    @builds("pipeline")
+    def pipeline(self, scope: Construct, props: PipelineProps, key: AzureKeyRefs,
+                 network: AzureNetworkRefs, data: AzureDataRefs, registry: AzureRegistryRefs,
+                 identity: AzureIdentityRefs, monitoring: AzureMonitoringRefs,
+                 tracking: AzureTrackingRefs | None = None) -> AzurePipelineRefs:
+        """The pipeline's identity, train-step cluster and failed-run alert; the pipeline job
+        and its schedule are created at run time (`terraml` through azure-ai-ml)."""
+        if self._training is None:
+            raise RuntimeError("azure: the training layer builds before the pipeline layer")
+        return continuous.pipeline(
+            scope, props, self, network=network, data=data, registry=registry,
+            identity=identity, monitoring=monitoring,
+            cpu=self._compute.pool if self._compute else None, training=self._training.cluster)

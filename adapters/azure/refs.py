@@ -21,18 +21,20 @@ from cdktn_provider_azurerm.machine_learning_compute_cluster import (
 )
 from cdktn_provider_azurerm.machine_learning_workspace import MachineLearningWorkspace
 from cdktn_provider_azurerm.monitor_action_group import MonitorActionGroup
+from cdktn_provider_azurerm.monitor_metric_alert import MonitorMetricAlert
 from cdktn_provider_azurerm.nat_gateway import NatGateway
 from cdktn_provider_azurerm.resource_group import ResourceGroup
 from cdktn_provider_azurerm.storage_account import StorageAccount
 from cdktn_provider_azurerm.storage_container import StorageContainer
 from cdktn_provider_azurerm.subnet import Subnet
+from cdktn_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from cdktn_provider_azurerm.virtual_network import VirtualNetwork
 
 from adapters.base import Refs, ServingRefs
 
 __all__ = ["AzureBudgetRefs", "AzureComputeRefs", "AzureDataRefs", "AzureIdentityRefs",
-           "AzureKeyRefs", "AzureMonitoringRefs", "AzureNetworkRefs", "AzureRegistryRefs",
-           "AzureServingRefs", "AzureTrainingRefs"]
+           "AzureKeyRefs", "AzureMonitoringRefs", "AzureNetworkRefs", "AzurePipelineRefs",
+           "AzureRegistryRefs", "AzureServingRefs", "AzureTrackingRefs", "AzureTrainingRefs"]
 
 
 @dataclass(kw_only=True)
@@ -109,3 +111,19 @@ class AzureBudgetRefs(Refs):
     """The resource group's monthly consumption budget."""
 
     budget: ConsumptionBudgetResourceGroup
+
+
+@dataclass(kw_only=True)
+class AzureTrackingRefs(Refs):
+    """Experiment tracking: the workspace's own MLflow server, so no resource of its own."""
+
+
+@dataclass(kw_only=True)
+class AzurePipelineRefs(Refs):
+    """The pipeline's user-assigned identity, the alert on its failed runs, and the cluster
+    its train step runs on (the training cluster, or its own when the step names a machine
+    the training cluster does not have)."""
+
+    identity: UserAssignedIdentity
+    failed_runs: MonitorMetricAlert
+    train_cluster: MachineLearningComputeCluster

@@ -7,7 +7,10 @@ registered, a new managed deployment created next to the live one (with no traff
 given the canary share of the endpoint's traffic, then all of it, and the old deployment
 deleted; a rollback gives the old deployments their traffic back and deletes the new one.
 Training runs on the cluster the stack created (its VNet, identity and priority), so
-the machine and spot setting come from the stack, not from the command line.
+the machine and spot setting come from the stack, not from the command line; with tracking
+on it runs in the tracking experiment (an Azure ML job's experiment is its MLflow one).
+The continuous-training calls live in `pipeline_runtime.PipelineRuntime` (pipeline schedule
+and runs) and `registry_runtime.RegistryRuntime` (model versions and their approval).
 """
 
 from __future__ import annotations
@@ -34,13 +37,12 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from adapters.azure.pipeline_runtime import PipelineRuntime
+from adapters.azure.registry_runtime import RegistryRuntime, versioned
+from adapters.azure.states import JOB_STATES, word
 from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
-    FAILED,
     PENDING,
-    RUNNING,
-    STOPPED,
-    SUCCEEDED,
     CloudCallError,
     CloudRuntime,
     Deployment,
@@ -54,10 +56,6 @@ from adapters.runtime import (
 from core.errors import UserError
 
 ARM = "https://management.azure.com"
-JOB_STATES = {"NotStarted": PENDING, "Queued": PENDING, "Preparing": PENDING,
-              "Provisioning": PENDING, "Starting": PENDING, "Running": RUNNING,
-              "Finalizing": RUNNING, "CancelRequested": STOPPED, "Completed": SUCCEEDED,
-              "Failed": FAILED, "Canceled": STOPPED, "NotResponding": FAILED, "Paused": STOPPED}
 LRO_TIMEOUT = 3600
 
 
@@ -68,7 +66,7 @@ def credential():
     return DefaultAzureCredential()
 
 
-class AzureRuntime(CloudRuntime):
+class AzureRuntime(PipelineRuntime, RegistryRuntime, CloudRuntime):
     cloud = "azure"
 
     def __init__(self, env, outputs, *, timeout_seconds: float = LRO_TIMEOUT) -> None:
@@ -142,9 +140,11 @@ class AzureRuntime(CloudRuntime):
             raise UserError(f"--spot: the cluster {cluster} is "
                             f"{'low-priority' if out.get('training_spot') else 'dedicated'}; "
                             f"change training.spot in {self.env.source} and redeploy")
+        # `request.environment` already holds the tracking variables (terraml.runtime.commands
+        # .train adds them); the job runs in the tracking experiment so they agree.
         job = command(
             name=request.job_name, display_name=request.job_name,
-            experiment_name=self.env.prefix, command=shlex.join(request.command),
+            experiment_name=self._training_experiment(), command=shlex.join(request.command),
             environment=MlEnvironment(image=request.image), compute=cluster,
             instance_count=request.instance_count,
             environment_variables=dict(request.environment),
@@ -169,10 +169,17 @@ class AzureRuntime(CloudRuntime):
     def job(self, job_id: str) -> Job:
         return self._job(self.call("GetJob", lambda: self.ml.jobs.get(job_id)))
 
+    def _training_experiment(self) -> str:
+        """The experiment training jobs run in: with tracking on, the tracking experiment
+        (in Azure ML a job's experiment is its MLflow experiment), else `<project>-<env>`."""
+        return self.tracking_variables().get("MLFLOW_EXPERIMENT_NAME") or self.env.prefix
+
     def running_jobs(self) -> list[Job]:
         found = self.call("ListJobs", lambda: list(self.ml.jobs.list()))
-        jobs = [self._job(j) for j in found
-                if getattr(j, "experiment_name", None) == self.env.prefix]
+        experiments = {self.env.prefix, self._training_experiment()}
+        jobs = [self._job(j) for j in found if j is not None
+                and getattr(j, "experiment_name", None) in experiments
+                and (getattr(j, "type", None) or "command") == "command"]
         return [j for j in jobs if not j.finished]
 
     # -- endpoints ---------------------------------------------------------------------
@@ -265,10 +272,7 @@ class AzureRuntime(CloudRuntime):
         return "compute instance stopped"
 
 
-def _word(value: Any) -> str:
-    """An SDK enum or string as the service's word (`Succeeded`, `Running`)."""
-    value = getattr(value, "value", value)
-    return str(value or "")
+_word = word
 
 
 class _ManagedRollout(RolloutSteps):
@@ -290,6 +294,12 @@ class _ManagedRollout(RolloutSteps):
             name=rt.env.prefix, version=request.version, path=request.model_uri,
             type="custom_model", tags=rt.env.all_tags())))
         self.model_id = f"azureml:{model.name}:{model.version}"
+        return self.model_id
+
+    def adopt(self, model_id: str) -> str:
+        """Deploy a version already in the workspace (`azureml:<model>:<version>`, or a bare
+        version of the pipeline's model); nothing is registered."""
+        self.model_id = versioned(self.runtime.model_name, model_id)
         return self.model_id
 
     def current_deployments(self) -> dict[str, int]:

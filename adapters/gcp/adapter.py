@@ -9,7 +9,15 @@ from cdktn_provider_google.project_service import ProjectService
 from constructs import Construct
 
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
-from adapters.gcp import foundation, machines, operations, platform, storage
+from adapters.gcp import (
+    foundation,
+    machines,
+    operations,
+    pipeline,
+    platform,
+    storage,
+    tracking,
+)
 from adapters.gcp.refs import (
     GcpBudgetRefs,
     GcpDataRefs,
@@ -17,8 +25,10 @@ from adapters.gcp.refs import (
     GcpKeyRefs,
     GcpMonitoringRefs,
     GcpNetworkRefs,
+    GcpPipelineRefs,
     GcpRegistryRefs,
     GcpServingRefs,
+    GcpTrackingRefs,
 )
 from core.errors import UserError
 from core.props import (
@@ -29,8 +39,10 @@ from core.props import (
     KeyProps,
     MonitoringProps,
     NetworkProps,
+    PipelineProps,
     RegistryProps,
     ServingProps,
+    TrackingProps,
     TrainingProps,
 )
 from core.spec import Environment
@@ -134,3 +146,18 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
     def budget(self, scope: Construct, props: BudgetProps,
                monitoring: GcpMonitoringRefs) -> GcpBudgetRefs:
         return operations.budget(scope, props.site, props.budget, monitoring, self.project.number)
+
+    @builds("tracking")
+    def experiment_tracking(self, scope: Construct, props: TrackingProps, key: GcpKeyRefs,
+                            data: GcpDataRefs, identity: GcpIdentityRefs) -> GcpTrackingRefs:
+        return tracking.tracking(scope, props.site, props.tracking, key, identity)
+
+    @builds("pipeline")
+    def training_pipeline(self, scope: Construct, props: PipelineProps, key: GcpKeyRefs,
+                          network: GcpNetworkRefs, data: GcpDataRefs, registry: GcpRegistryRefs,
+                          identity: GcpIdentityRefs, monitoring: GcpMonitoringRefs,
+                          tracking: GcpTrackingRefs | None) -> GcpPipelineRefs:
+        # Runs peer with the stack's VPC (`pipeline_network`); tracking, when on, reaches the
+        # steps at deploy time through the `tracking_*` outputs.
+        return pipeline.pipeline(scope, props.site, props.pipeline, key, data, registry,
+                                 identity, monitoring, self.project.number)

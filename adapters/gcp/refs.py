@@ -12,16 +12,19 @@ from cdktn_provider_google.compute_subnetwork import ComputeSubnetwork
 from cdktn_provider_google.data_google_project import DataGoogleProject
 from cdktn_provider_google.kms_crypto_key import KmsCryptoKey
 from cdktn_provider_google.kms_crypto_key_iam_member import KmsCryptoKeyIamMember
+from cdktn_provider_google.logging_metric import LoggingMetric
 from cdktn_provider_google.monitoring_notification_channel import MonitoringNotificationChannel
 from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_networking_connection import ServiceNetworkingConnection
 from cdktn_provider_google.storage_bucket import StorageBucket
 from cdktn_provider_google.vertex_ai_endpoint import VertexAiEndpoint
+from cdktn_provider_google.vertex_ai_tensorboard import VertexAiTensorboard
 
 from adapters.base import Refs, ServingRefs
 
 __all__ = ["GcpBudgetRefs", "GcpDataRefs", "GcpIdentityRefs", "GcpKeyRefs", "GcpMonitoringRefs",
-           "GcpNetworkRefs", "GcpRegistryRefs", "GcpServingRefs"]
+           "GcpNetworkRefs", "GcpPipelineRefs", "GcpRegistryRefs", "GcpServingRefs",
+           "GcpTrackingRefs"]
 
 
 @dataclass(kw_only=True)
@@ -68,3 +71,15 @@ class GcpMonitoringRefs(Refs):
 @dataclass(kw_only=True)
 class GcpBudgetRefs(Refs):
     budget: BillingBudget
+
+
+@dataclass(kw_only=True)
+class GcpTrackingRefs(Refs):
+    tensorboard: VertexAiTensorboard  # backs Vertex AI Experiments (CMEK)
+
+
+@dataclass(kw_only=True)
+class GcpPipelineRefs(Refs):
+    templates: ArtifactRegistryRepository  # the KFP repository the compiled template goes to
+    runner: ServiceAccount  # what every pipeline run runs as
+    failures: LoggingMetric  # the log-based count of failed runs the alert watches

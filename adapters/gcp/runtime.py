@@ -22,10 +22,13 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import aiplatform_v1 as v1
 from google.protobuf import field_mask_pb2
 
+from adapters.gcp.pipeline_runtime import GcpPipelineCalls
 from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
+    APPROVAL_KEY,
     FAILED,
     PENDING,
+    PENDING_APPROVAL,
     RUNNING,
     STOPPED,
     SUCCEEDED,
@@ -40,6 +43,7 @@ from adapters.runtime import (
     as_utc,
     split_traffic,
 )
+from core.errors import UserError
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 MONITORING = "https://monitoring.googleapis.com/v3"
@@ -64,7 +68,7 @@ def _label(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", value.lower())[:63]
 
 
-class GcpRuntime(CloudRuntime):
+class GcpRuntime(GcpPipelineCalls, CloudRuntime):
     cloud = "gcp"
 
     def __init__(self, env, outputs, *, timeout_seconds: float = OPERATION_TIMEOUT) -> None:
@@ -102,15 +106,21 @@ class GcpRuntime(CloudRuntime):
     def endpoint_client(self) -> v1.EndpointServiceClient:
         return self.client(v1.EndpointServiceClient)
 
-    def rest(self, operation: str, method: str, url: str, **options: Any) -> dict[str, Any]:
-        """A Cloud Monitoring / Workbench REST call with the same credentials."""
+    def rest(self, operation: str, method: str, url: str, *, raw: bool = False,
+             missing_ok: bool = False, **options: Any) -> Any:
+        """A REST call with the same credentials (Cloud Monitoring, Workbench, Artifact
+        Registry): the JSON body (`raw`: the text); `missing_ok`: None on 404."""
         if self._session is None:
             self._session = AuthorizedSession(self.creds)
 
-        def send() -> dict[str, Any]:
+        def send() -> Any:
             response = self._session.request(method, url, timeout=60, **options)
+            if missing_ok and response.status_code == 404:
+                return None
             if response.status_code >= 400:
                 raise gexc.from_http_response(response)
+            if raw:
+                return response.text
             return response.json() if response.content else {}
         return self.call(operation, send)
 
@@ -160,7 +170,10 @@ class GcpRuntime(CloudRuntime):
                 worker_pool_specs=[pool], service_account=role, network=network,
                 scheduling=v1.Scheduling(timeout=f"{request.max_seconds}s", strategy=strategy),
                 base_output_directory=v1.GcsDestination(
-                    output_uri_prefix=f"{output_uri}{request.job_name}/")))
+                    output_uri_prefix=f"{output_uri}{request.job_name}/"),
+                # with tracking on, logs written to AIP_TENSORBOARD_LOG_DIR stream to the
+                # environment's TensorBoard (request.environment carries the tracking variables)
+                tensorboard=self.outputs.get("tracking_uri") or ""))
         created = self.call("CreateCustomJob", lambda: self.jobs.create_custom_job(
             parent=self.parent, custom_job=job))
         return self._job(created)
@@ -233,10 +246,12 @@ class GcpRuntime(CloudRuntime):
             max_replica_count=max(int(out.get("serving_max_replicas", 1)), 1))
 
     def _model_parent(self) -> str | None:
-        """The registry model that earlier versions of this environment's model belong to."""
+        """The environment's registry model (`registry_model`, display name = its id) if it
+        exists yet; pipeline and deploy-model versions share it."""
+        display = self.registry_model().rsplit("/", 1)[-1]
         found = self.call("ListModels", lambda: list(self.models.list_models(
             request=v1.ListModelsRequest(parent=self.parent,
-                                         filter=f'display_name="{self.env.prefix}"'))))
+                                         filter=f'display_name="{display}"'))))
         return found[0].name if found else None
 
     def rollout_steps(self, request: ModelRequest) -> RolloutSteps:
@@ -351,20 +366,38 @@ class _VertexRollout(RolloutSteps):
         self.deployed_id = ""
 
     def register(self) -> str:
-        """UploadModel as a new version of the environment's registry model (or its first)."""
+        """UploadModel as a new version of the environment's registry model (or its first,
+        named `registry_model`), pending approval."""
         rt, request = self.runtime, self.request
         parent_model = rt._model_parent()
-        model = v1.Model(display_name=rt.env.prefix, artifact_uri=request.model_uri,
+        model_id = rt.registry_model().rsplit("/", 1)[-1]
+        model = v1.Model(display_name=model_id, artifact_uri=request.model_uri,
                          container_spec=v1.ModelContainerSpec(image_uri=request.image),
-                         encryption_spec=rt._encryption(), labels=rt._labels(),
+                         encryption_spec=rt._encryption(),
+                         labels={**rt._labels(), APPROVAL_KEY: PENDING_APPROVAL},
                          version_aliases=[request.version])
         uploaded = rt.call("UploadModel", lambda: rt.models.upload_model(
             request=v1.UploadModelRequest(parent=rt.parent, model=model,
-                                          parent_model=parent_model or "")).result(
+                                          parent_model=parent_model or "",
+                                          model_id="" if parent_model else model_id)).result(
             timeout=rt.timeout_seconds))
         self.version = f"{uploaded.model}@{uploaded.model_version_id}"
         self.new_model = parent_model is None
         return self.version
+
+    def adopt(self, model_id: str) -> str:
+        """GetModel of the registry version `model_id` (`<model>@<version>`): it serves with
+        the container it was registered with, so `--image` must name that image."""
+        rt = self.runtime
+        name = model_id if "/" in model_id else f"{rt.registry_model()}@{model_id}"
+        found = rt.call("GetModel", lambda: rt.models.get_model(name=name))
+        image = found.container_spec.image_uri
+        if image and image != self.request.image:
+            raise UserError(f"--image: registry version {name.rsplit('@', 1)[-1]} serves with "
+                            f"the image it was registered with ({image}); on gcp a version's "
+                            f"serving container is fixed at registration: pass --image {image}")
+        self.version = name
+        return name
 
     def current_deployments(self) -> dict[str, int]:
         """GetEndpoint: its deployed models with their `traffic_split` shares."""

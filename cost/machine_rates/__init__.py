@@ -1,10 +1,11 @@
 """What one hour of a machine costs on a cloud, for training, serving or notebooks.
 
 Contract: `machine_rate(catalog, cloud, purpose, machine, region, spot=..., accelerator_type=...,
-gpus=...)` returns a list of `RatePart` (the machine, and its GPUs where the cloud bills them
+gpus=...)` (purpose: training, serving, notebook, or processing for a pipeline's CPU steps)
+returns a list of `RatePart` (the machine, and its GPUs where the cloud bills them
 apart) or raises `NoRate` with the reason. One module per cloud registers its rate function;
-the training, serving and burn-rate pricers share them, so every cloud's workload is priced by
-the same path.
+the training, serving, pipeline-step and burn-rate pricers share them, so every cloud's
+workload is priced by the same path.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from cost.catalog import Catalog, Price
 
-PURPOSES = ("training", "serving", "notebook")
+PURPOSES = ("training", "serving", "notebook", "processing")
 
 
 @dataclass(frozen=True)

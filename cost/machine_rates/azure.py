@@ -1,6 +1,6 @@
-"""Azure ML rates: clusters, compute instances and managed online deployments bill the VM
-size's rate; spot training runs on low-priority cluster nodes, priced at the low-priority
-rate only (Azure's spot VM rate is another SKU)."""
+"""Azure ML rates: clusters, compute instances, managed online deployments and pipeline steps
+(every purpose) bill the VM size's rate; spot training runs on low-priority cluster nodes,
+priced at the low-priority rate only (Azure's spot VM rate is another SKU)."""
 
 from __future__ import annotations
 

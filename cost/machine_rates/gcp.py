@@ -1,14 +1,16 @@
 """Vertex AI rates: custom training and online prediction bill their own SKUs (machine,
 plus each GPU apart unless the row says "with GPUs"). Where the catalog has no Vertex
 figure, the Compute Engine rate of the same machine is used and stated as a floor.
-Workbench notebooks bill the Compute Engine rate."""
+Workbench notebooks bill the Compute Engine rate. A pipeline's steps (purpose "processing" for
+its CPU steps) run as Vertex AI custom jobs, billed at the custom-training rates."""
 
 from __future__ import annotations
 
 from cost.catalog import Catalog
 from cost.machine_rates import NoRate, RatePart, rate_for
 
-VERTEX = {"training": "vertex-ai-training", "serving": "vertex-ai-prediction"}
+VERTEX = {"training": "vertex-ai-training", "serving": "vertex-ai-prediction",
+          "processing": "vertex-ai-training"}
 # Compute Engine GPU SKUs name the A100 by memory size.
 ENGINE_GPU_SKU = {"NVIDIA_TESLA_A100": "NVIDIA_TESLA_A100 (40GB)"}
 # A2, A3 and G2 Compute Engine machine rates include their GPUs.

@@ -25,7 +25,8 @@ free("google_project_service", "google_compute_network", "google_compute_router"
      "google_service_account", "google_project_iam_member", "google_storage_bucket_iam_member",
      "google_kms_key_ring", "google_kms_crypto_key_iam_member",
      "google_artifact_registry_repository_iam_member", "google_monitoring_notification_channel",
-     "google_billing_budget", "google_compute_firewall", "google_service_networking_connection")
+     "google_billing_budget", "google_compute_firewall", "google_service_networking_connection",
+     "google_service_account_iam_member")
 
 
 MULTI_REGIONS = {"us", "eu", "asia"}
@@ -236,3 +237,30 @@ def alert_policy(resource: Resource, ctx: PricingContext) -> ResourceCost:
         return unpriced(resource, "no alerting condition price")
     return ResourceCost(resource.address, resource.type, [component(
         "Alerting policy conditions", "condition-months", conditions, price)])
+
+
+@pricer("google_vertex_ai_tensorboard")
+def tensorboard(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Vertex AI TensorBoard bills the data it stores, per GiB-month (nothing while empty, so it
+    is not billed while idle); usage key `storage_gb`. Without a sourced figure: unpriced."""
+    price = ctx.price(resource, "vertex-ai-tensorboard", "storage", "storage")
+    if price is None:
+        return unpriced(resource, "no sourced Vertex AI TensorBoard storage price in the catalog "
+                                  "(it bills the experiment data it stores, per GiB-month)")
+    stored = ctx.usage(resource, "storage_gb")
+    return ResourceCost(resource.address, resource.type, [component(
+        "TensorBoard storage", "GiB", stored, price, usage_note(stored, "storage_gb"))])
+
+
+@pricer("google_logging_metric")
+def logging_metric(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """A user-defined log-based metric is a chargeable Cloud Monitoring metric: ingestion per
+    MiB (usage key `monthly_ingested_mib`; the free allotment per billing account is not
+    subtracted)."""
+    price = ctx.price(resource, "cloud-monitoring", "metrics ingestion (first 100,000 MiB tier)",
+                      "other")
+    if price is None:
+        return unpriced(resource, "no Cloud Monitoring metrics ingestion price")
+    mib = ctx.usage(resource, "monthly_ingested_mib")
+    return ResourceCost(resource.address, resource.type, [component(
+        "Metric ingestion", "MiB", mib, price, usage_note(mib, "monthly_ingested_mib"))])

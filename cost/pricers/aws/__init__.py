@@ -13,5 +13,6 @@ from cost.pricers.aws import (  # noqa: F401  (each module registers its pricers
     keys,
     network,
     observability,
+    pipelines,
     storage,
 )
