@@ -4,16 +4,25 @@
 model package group, placeholder model/config/endpoint, endpoint alarms) with boto3 and
 records it the way `terraml up --local` does: `.terraml/local/ml-<env>.tfstate` with the
 outputs and `.terraml/local/<env>.json` pointing at the server, so the CLI finds both.
+`add_pipeline` adds the SageMaker pipeline a `pipeline:` section makes; `register_version`
+puts a model package in the group as that pipeline's register step does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
+
+if TYPE_CHECKING:
+    from core.spec import Environment
+
+ACCOUNT = "123456789012"
 
 REGION = "us-east-1"
 
@@ -96,3 +105,58 @@ class FakeAwsStack:
         (local / f"{env}.json").write_text(json.dumps({"env": env, "pid": os.getpid(),
                                                        "port": port}))
         return cls(endpoint, env, prefix, outputs)
+
+    def add_pipeline(self, env: Environment) -> str:
+        """The pipeline Terraform makes for `env.pipeline` (`<prefix>-training`, the
+        definition terraml synthesizes, on this stack's role, key, network, buckets and
+        model package group); sets the `pipeline_*` outputs the runtime reads. Returns its
+        name."""
+        from adapters.aws.adapter import AwsAdapter
+        from adapters.aws.pipeline_definition import DefinitionInputs, definition
+
+        adapter, steps, out = AwsAdapter(), env.pipeline.steps, self.outputs
+        machines = {name: adapter.cpu_machine(step.size)
+                    for name, step in (("prepare", steps.prepare), ("evaluate", steps.evaluate))
+                    if step}
+        machines["train"] = adapter.train_step_machine(steps.train, env.training).instance_type
+        inputs = DefinitionInputs(
+            spec=env.pipeline, pipeline_name=f"{self.prefix}-training", job_prefix=self.prefix,
+            job_role=out["training_role"], key=out["kms_key"],
+            subnets=out["training_subnet_ids"], security_group=out["training_security_group_id"],
+            buckets={name: out[f"bucket_{name}"] for name in ("raw", "features", "models",
+                                                              "artifacts")},
+            machines=machines, spot=env.training.spot,
+            max_runtime_seconds=int(env.training.max_runtime_hours * 3600),
+            model_group=out["model_registry"], approval=env.pipeline.registration.approval)
+        self.c("sagemaker").create_pipeline(
+            PipelineName=inputs.pipeline_name, PipelineDisplayName=inputs.pipeline_name,
+            PipelineDefinition=json.dumps(definition(inputs)), ClientRequestToken="t" * 32,
+            RoleArn=out["training_role"])
+        out.update(pipeline_name=inputs.pipeline_name, pipeline_approval=inputs.approval,
+                   pipeline_schedule="none", pipeline_trigger="none")
+        return inputs.pipeline_name
+
+    def register_version(self, model_uri: str, image: str, metrics: dict[str, float],
+                         status: str = "PendingManualApproval") -> str:
+        """A model package in the stack's group as the pipeline's register step leaves it
+        (adapters/aws/pipeline_definition.py `_register`, as terraml.local.pipeline_runs
+        runs it): the approval status, the image and artifacts, `metric:<name>` and the
+        execution in its customer metadata. Returns its version number."""
+        sm = self.c("sagemaker")
+        execution = (f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{self.prefix}-training/"
+                     f"execution/{uuid.uuid4().hex[:12]}")
+        arn = sm.create_model_package(
+            ModelPackageGroupName=self.outputs["model_registry"], ModelApprovalStatus=status,
+            InferenceSpecification={"Containers": [{"Image": image, "ModelDataUrl": model_uri}],
+                                    "SupportedContentTypes": ["application/json"],
+                                    "SupportedResponseMIMETypes": ["application/json"]},
+            CustomerMetadataProperties={"pipeline_execution": execution,
+                                        **{f"metric:{k}": str(v) for k, v in metrics.items()}},
+        )["ModelPackageArn"]
+        return str(sm.describe_model_package(ModelPackageName=arn)["ModelPackageVersion"])
+
+    def registered(self) -> int:
+        """How many model packages the stack's group holds."""
+        listed = self.c("sagemaker").list_model_packages(
+            ModelPackageGroupName=self.outputs["model_registry"], MaxResults=100)
+        return len(listed["ModelPackageSummaryList"])

@@ -1,5 +1,7 @@
-"""End to end: real Terraform applies the dev stack to a moto server, re-plans, then the
-runtime commands train, deploy a model, report status and stop idle spend; then destroy.
+"""End to end: real Terraform applies the dev stack (plus continuous training: a pipeline with a
+schedule and a new-data trigger, and an MLflow tracking server) to a moto server, re-plans,
+runs the pipeline in the emulator, then the runtime commands train, deploy a model, report
+status and stop idle spend; then destroy.
 Staging and prod (real-time GPU/CPU endpoints with autoscaling, NAT, deletion
 protection) apply side by side, re-plan clean, and are discarded (`down` refuses them)."""
 
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from terraml.local.terraform import find_mirror, mirror_versions
 from tests.conftest import run_cli
@@ -30,6 +33,101 @@ def _skip_reason() -> str | None:
 
 TRAIN_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/terraml-dev-train:demo"
 SERVE_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/terraml-dev-serve:demo"
+
+
+def _with_pipeline(work: Path) -> None:
+    """The shipped dev environment plus continuous training (in the test's copy only)."""
+    path = work / "environments/dev.yaml"
+    spec = yaml.safe_load(path.read_text())
+    step = {"image": TRAIN_IMAGE}
+    spec["pipeline"] = {
+        "schedule": "0 3 * * MON", "on_new_data": "raw/incoming/",
+        "register": {"approval": "manual"},
+        "steps": {"prepare": {**step, "command": "python prepare.py"},
+                  "train": {**step, "command": "python train.py --epochs 3", "hours": 2},
+                  "evaluate": {**step, "command": "python evaluate.py", "metric": "accuracy",
+                               "min": 0.8}}}
+    spec["tracking"] = {"enabled": True}
+    spec.setdefault("guardrails", {})["suppressions"] = [{
+        "rule": "always_on_in_dev", "resource": "*",
+        "reason": "the local deploy test exercises the tracking server"}]
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+
+
+def _pipeline_flow(work: Path) -> None:
+    """The pipeline, schedule, trigger and tracking server exist in the emulator as deployed;
+    runs walk the definition: above the gate a version waits for approval, below it the run
+    fails at the condition, and new data under the trigger prefix starts a run."""
+    import boto3
+
+    port = json.loads((work / ".terraml/local/dev.json").read_text())["port"]
+    state = json.loads((work / ".terraml/local/ml-dev.tfstate").read_text())
+    out = {name: item["value"] for name, item in state["outputs"].items()}
+    types = {r["type"] for r in state["resources"]}
+    assert {"aws_sagemaker_pipeline", "aws_scheduler_schedule", "aws_scheduler_schedule_group",
+            "aws_s3_bucket_notification", "aws_sagemaker_mlflow_tracking_server"} <= types
+
+    def c(service: str):
+        return boto3.client(service, endpoint_url=f"http://127.0.0.1:{port}",
+                            region_name="us-east-1", aws_access_key_id="test",
+                            aws_secret_access_key="test")
+
+    sm, s3 = c("sagemaker"), c("s3")
+    assert out["pipeline_name"] == "terraml-dev-training"
+    pipeline = sm.describe_pipeline(PipelineName=out["pipeline_name"])
+    assert pipeline["RoleArn"] == out["pipeline_role"]
+    schedule = c("scheduler").get_schedule(Name="terraml-dev-training", GroupName="terraml-dev")
+    assert schedule["ScheduleExpression"] == "cron(0 3 ? * 2 *)"
+    assert schedule["KmsKeyArn"] == out["kms_key"]
+    assert schedule["Target"]["Arn"] == pipeline["PipelineArn"]
+    assert c("events").list_rule_names_by_target(TargetArn=pipeline["PipelineArn"])[
+        "RuleNames"] == ["terraml-dev-new-data"]
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(
+        Bucket=out["bucket_raw"])
+    server = sm.describe_mlflow_tracking_server(TrackingServerName="terraml-dev-mlflow")
+    assert server["TrackingServerArn"] == out["tracking_uri"]
+    assert server["ArtifactStoreUri"] == f"s3://{out['bucket_artifacts']}/mlflow/"
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=out["tracking_uri"])["Tags"]}
+    assert tags["env"] == "dev" and tags["cost-center"]
+
+    def run(report: dict | None) -> tuple[dict, dict]:
+        if report is not None:  # what the evaluate container would write (see pipeline_runs)
+            s3.put_object(Bucket=out["bucket_artifacts"],
+                          Key="pipelines/terraml-dev-training/emulator/evaluate/evaluation.json",
+                          Body=json.dumps(report).encode())
+        arn = sm.start_pipeline_execution(PipelineName=out["pipeline_name"],
+                                          ClientRequestToken="r" * 32)["PipelineExecutionArn"]
+        steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)[
+            "PipelineExecutionSteps"]
+        return (sm.describe_pipeline_execution(PipelineExecutionArn=arn),
+                {s["StepName"]: s for s in steps})
+
+    done, steps = run({"accuracy": 0.92})
+    assert done["PipelineExecutionStatus"] == "Succeeded", done.get("FailureReason")
+    package = sm.describe_model_package(
+        ModelPackageName=steps["register"]["Metadata"]["RegisterModel"]["Arn"])
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert package["ModelPackageGroupName"] == out["model_registry"]
+    assert package["CustomerMetadataProperties"]["metric:accuracy"] == "0.92"
+    train = sm.describe_training_job(TrainingJobName=steps["train"]["Metadata"]["TrainingJob"][
+        "Arn"].rsplit("/", 1)[1])
+    assert train["RoleArn"] == out["training_role"]
+    assert package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"] == \
+        train["ModelArtifacts"]["S3ModelArtifacts"]
+    failed, steps = run({"accuracy": 0.42})
+    assert failed["PipelineExecutionStatus"] == "Failed"
+    assert steps["gate"]["Metadata"]["Condition"]["Outcome"] == "False"
+    assert "accuracy = 0.42 is outside the gate (>= 0.8)" in failed["FailureReason"]
+    assert "register" not in steps
+    before = len(sm.list_pipeline_executions(PipelineName=out["pipeline_name"])[
+        "PipelineExecutionSummaries"])
+    s3.put_object(Bucket=out["bucket_raw"], Key="incoming/batch-1.csv", Body=b"a,b\n1,2\n")
+    runs = sm.list_pipeline_executions(PipelineName=out["pipeline_name"])[
+        "PipelineExecutionSummaries"]
+    assert len(runs) == before + 1
+    assert sm.list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=runs[0]["PipelineExecutionArn"])["PipelineParameters"] == [
+        {"Name": "InputDataUri", "Value": out["pipeline_trigger"]}]
 
 
 def _runtime_flow(work: Path) -> None:
@@ -65,6 +163,7 @@ def _runtime_flow(work: Path) -> None:
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
 def test_dev_stack_applies_replans_clean_and_destroys(shipped_project: Path):
     work = shipped_project
+    _with_pipeline(work)
     up = run_cli("up", "--env", "dev", "--local", cwd=work)
     try:
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
@@ -73,9 +172,11 @@ def test_dev_stack_applies_replans_clean_and_destroys(shipped_project: Path):
         assert re.search(r"apply: \d+/\d+ resources \(\d+%\)", up.stderr), up.stderr
         assert "missing" not in up.stdout
         for expected in ("s3 bucket", "sagemaker endpoint", "budget", "batch job queue",
-                         "model package group", "endpoint alarms"):
+                         "model package group", "endpoint alarms", "sagemaker pipeline",
+                         "pipeline schedule", "new-data rule", "tracking server"):
             assert expected in up.stdout, expected
         assert (work / ".terraml/local/ml-dev.tfstate").is_file()
+        _pipeline_flow(work)
         _runtime_flow(work)
     finally:
         down = run_cli("down", "--env", "dev", "--local", cwd=work)

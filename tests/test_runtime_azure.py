@@ -210,13 +210,16 @@ def test_deploy_creates_a_green_deployment_then_shifts_traffic(arm, capsys):
                              "--image", "terramladev.azurecr.io/serve:1.0", "--version", "v1")
     assert code == 0, out + err
     assert "status: healthy" in out
-    (model,) = arm.bodies("PUT", "/models/terraml-adev/versions/v1")
-    assert model["properties"]["modelUri"].endswith("paths/models/m1")
+    # the registry model; pending until it serves, then approved (as on AWS / GCP)
+    registered, approved = arm.bodies("PUT", "/models/terraml-adev-model/versions/v1")
+    assert registered["properties"]["modelUri"].endswith("paths/models/m1")
+    assert registered["properties"]["tags"]["terraml-approval"] == "pending"
+    assert approved["properties"]["tags"]["terraml-approval"] == "approved"
     (deployment,) = arm.bodies("PUT", "/deployments/m-v1")
     assert deployment["sku"]["capacity"] == 2
     assert deployment["properties"]["instanceType"] == "Standard_D4s_v3"
     assert deployment["properties"]["egressPublicNetworkAccess"].lower() == "disabled"
-    assert deployment["properties"]["model"].endswith("terraml-adev/versions/v1")
+    assert deployment["properties"]["model"].endswith("terraml-adev-model/versions/v1")
     steps = [b["properties"]["traffic"] for b in arm.bodies("PUT", "/onlineEndpoints/terraml-"
                                                                    "adev-endpoint")
              if "traffic" in b.get("properties", {})]

@@ -447,11 +447,23 @@ def test_deploy_uploads_a_version_canaries_then_moves_traffic(project, capsys):
     responses.patch(endpoint, json=_endpoint([OLD, NEW], {"222": 100}))
     responses.post(f"{endpoint}:undeployModel", json=_op("3", {
         "@type": "type.googleapis.com/google.cloud.aiplatform.v1.UndeployModelResponse"}))
+    version = {"name": f"{RES}/models/5", "versionId": "2", "versionAliases": ["v2"],
+               "labels": {"terraml-approval": "pending"}}
+    responses.get(f"{API}/models/5%402", json=version)
+    responses.patch(f"{API}/models/5%402", json={**version,
+                                                "labels": {"terraml-approval": "approved"}})
+    responses.post(f"{API}/models/5%402:mergeVersionAliases",
+                   json={**version, "versionAliases": ["v2", "approved"]})
     code, out, err = terraml(capsys, "deploy-model", "--env", "gdev", "--model",
                              "gs://terraml-dev-models/run1/model", "--image", IMAGE,
                              "--version", "v2")
     assert code == 0, err
     assert "status: healthy" in out
+    # the rolled-out version is approved in the registry once it serves (as on AWS / Azure)
+    approval = next(c for c in responses.calls if c.request.method == "PATCH"
+                    and "/models/5" in c.request.url)
+    assert _body(approval)["labels"]["terraml-approval"] == "approved"
+    assert _body(_sent("5%402:mergeVersionAliases"))["versionAliases"] == ["approved"]
     upload = _body(_sent("models:upload"))
     assert upload["parentModel"] == f"{RES}/models/5"
     assert upload["model"]["artifactUri"] == "gs://terraml-dev-models/run1/model"

@@ -12,8 +12,10 @@ from adapters.aws import identity as aws_identity
 from adapters.aws import machines, storage
 from adapters.aws import monitoring as aws_monitoring
 from adapters.aws import network as aws_network
+from adapters.aws import pipeline as aws_pipeline
 from adapters.aws import registry as aws_registry
 from adapters.aws import serving as aws_serving
+from adapters.aws import tracking as aws_tracking
 from adapters.aws.provider import configure_provider
 from adapters.aws.refs import (
     AwsComputeRefs,
@@ -22,8 +24,10 @@ from adapters.aws.refs import (
     AwsKeyRefs,
     AwsMonitoringRefs,
     AwsNetworkRefs,
+    AwsPipelineRefs,
     AwsRegistryRefs,
     AwsServingRefs,
+    AwsTrackingRefs,
 )
 from adapters.base import Capability, CloudAdapter, LocalEmulator, Refs, builds
 from core.props import (
@@ -34,8 +38,10 @@ from core.props import (
     KeyProps,
     MonitoringProps,
     NetworkProps,
+    PipelineProps,
     RegistryProps,
     ServingProps,
+    TrackingProps,
     TrainingProps,
 )
 from core.spec import Environment
@@ -126,3 +132,24 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
     @builds("budget")
     def budget(self, scope: Construct, props: BudgetProps, monitoring: AwsMonitoringRefs) -> Refs:
         return aws_budget.budget(scope, props, monitoring)
+
+    @builds("tracking")
+    def tracking(self, scope: Construct, props: TrackingProps, key: AwsKeyRefs,
+                 data: AwsDataRefs, identity: AwsIdentityRefs) -> AwsTrackingRefs:
+        return aws_tracking.tracking(scope, props, key, data, identity, self._account)
+
+    @builds("pipeline")
+    def pipeline(self, scope: Construct, props: PipelineProps, key: AwsKeyRefs,
+                 network: AwsNetworkRefs, data: AwsDataRefs, registry: AwsRegistryRefs,
+                 identity: AwsIdentityRefs, monitoring: AwsMonitoringRefs,
+                 tracking: AwsTrackingRefs | None) -> AwsPipelineRefs:
+        steps = props.pipeline.steps
+        machines = {name: self.cpu_machine(step.size)
+                    for name, step in (("prepare", steps.prepare), ("evaluate", steps.evaluate))
+                    if step is not None}
+        machines["train"] = self.train_step_machine(steps.train, props.training).instance_type
+        needs = aws_pipeline.PipelineNeeds(key=key, network=network, data=data,
+                                           registry=registry, identity=identity,
+                                           monitoring=monitoring, tracking=tracking)
+        return aws_pipeline.pipeline(scope, props, machines, needs, self._account,
+                                     self._partition)

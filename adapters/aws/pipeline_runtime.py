@@ -98,11 +98,10 @@ class AwsPipelineCalls:
     def set_approval(self, version: str, approved: bool, reason: str) -> ModelVersion:
         """UpdateModelPackage: ModelApprovalStatus Approved or Rejected, with the reason."""
         found = self._find_version(version)
-        params: dict[str, Any] = {"ModelPackageArn": found.model_id,
-                                  "ModelApprovalStatus": "Approved" if approved else "Rejected"}
-        if reason:
-            params["ApprovalDescription"] = reason[:1000]
-        self.sm("UpdateModelPackage", **params)
+        # ApprovalDescription is always sent: a decision without a reason clears the last one
+        self.sm("UpdateModelPackage", ModelPackageArn=found.model_id,
+                ModelApprovalStatus="Approved" if approved else "Rejected",
+                ApprovalDescription=reason[:1000])
         return self._version(self.sm("DescribeModelPackage", ModelPackageName=found.model_id))
 
     # -- helpers ------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.sagemaker_endpoint import SagemakerEndpoint
+from cdktn_provider_aws.sagemaker_mlflow_tracking_server import SagemakerMlflowTrackingServer
 from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
+from cdktn_provider_aws.sagemaker_pipeline import SagemakerPipeline
 from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.sns_topic import SnsTopic
 from cdktn_provider_aws.subnet import Subnet
@@ -62,3 +64,15 @@ class AwsServingRefs(ServingRefs):
 @dataclass(kw_only=True)
 class AwsMonitoringRefs(Refs):
     topic: SnsTopic  # the alerts topic
+
+
+@dataclass(kw_only=True)
+class AwsTrackingRefs(Refs):
+    server: SagemakerMlflowTrackingServer  # its ARN is the tracking URI
+    experiment: str
+
+
+@dataclass(kw_only=True)
+class AwsPipelineRefs(Refs):
+    pipeline: SagemakerPipeline
+    role: IamRole  # the pipeline execution role

@@ -324,6 +324,7 @@ class _BlueGreenRollout(RolloutSteps):
         self.name = f"{runtime.env.prefix}-{DEPLOYED_PREFIX}{request.version}"
         self.serverless = runtime.outputs.get("serving_mode") == "serverless"
         self.package = ""
+        self.container: dict[str, str] | None = None  # an adopted version on another image
         self.previous: dict[str, Any] | None = None  # the live endpoint configuration
         self.undo: list[tuple[str, dict[str, Any]]] = []  # what create_candidate made, in order
 
@@ -342,8 +343,15 @@ class _BlueGreenRollout(RolloutSteps):
         return self.package
 
     def adopt(self, model_id: str) -> str:
-        """The approved model package `model_id` (an ARN) is what the candidate serves."""
+        """The approved model package `model_id` (an ARN) is what the candidate serves, with
+        `--image` as its serving container when that differs from the registered one
+        (DescribeModelPackage)."""
         self.package = model_id
+        found = self.runtime.sm("DescribeModelPackage", ModelPackageName=model_id)
+        container = found.get("InferenceSpecification", {}).get("Containers", [{}])[0]
+        if container.get("Image") != self.request.image:
+            self.container = {"Image": self.request.image,
+                              "ModelDataUrl": container.get("ModelDataUrl", "")}
         return model_id
 
     def current_deployments(self) -> dict[str, int]:
@@ -362,7 +370,8 @@ class _BlueGreenRollout(RolloutSteps):
         it all traffic at once."""
         rt, out = self.runtime, self.runtime.outputs
         model: dict[str, Any] = {"ModelName": self.name, "ExecutionRoleArn": out["serving_role"],
-                                 "PrimaryContainer": {"ModelPackageName": self.package},
+                                 "PrimaryContainer": self.container or
+                                 {"ModelPackageName": self.package},
                                  "EnableNetworkIsolation": True, "Tags": rt._tags()}
         if not self.serverless:
             model["VpcConfig"] = {"Subnets": list(out["training_subnet_ids"]),

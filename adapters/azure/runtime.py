@@ -42,7 +42,9 @@ from adapters.azure.registry_runtime import RegistryRuntime, versioned
 from adapters.azure.states import JOB_STATES, word
 from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
+    APPROVAL_KEY,
     PENDING,
+    PENDING_APPROVAL,
     CloudCallError,
     CloudRuntime,
     Deployment,
@@ -288,13 +290,19 @@ class _ManagedRollout(RolloutSteps):
         self._online: Any = None  # the endpoint entity, re-sent with each traffic change
 
     def register(self) -> str:
-        """CreateModel: version `request.version` of the environment's model."""
+        """CreateModel: version `request.version` of the environment's registry model,
+        pending approval (`release` approves it once it serves)."""
         rt, request = self.runtime, self.request
         model = rt.call("CreateModel", lambda: rt.ml.models.create_or_update(Model(
-            name=rt.env.prefix, version=request.version, path=request.model_uri,
-            type="custom_model", tags=rt.env.all_tags())))
+            name=rt.model_name, version=request.version, path=request.model_uri,
+            type="custom_model", tags={**rt.env.all_tags(), APPROVAL_KEY: PENDING_APPROVAL})))
         self.model_id = f"azureml:{model.name}:{model.version}"
         return self.model_id
+
+    def release(self) -> None:
+        """The rolled-out version serves now: approve it in the registry (tag, stage)."""
+        self.runtime.set_approval(self.model_id.rsplit(":", 1)[-1], True,
+                                  f"rolled out by deploy-model {self.request.version}")
 
     def adopt(self, model_id: str) -> str:
         """Deploy a version already in the workspace (`azureml:<model>:<version>`, or a bare

@@ -171,9 +171,14 @@ class GcpPipelineCalls:
         (`APPROVAL_KEY`) and description (the reason), then MergeVersionAliases: `approved`
         moves to it (and `pending` leaves it) on approval; a rejection removes both."""
         model = self.registry_model()
-        name = f"{model}@{version}"
+        return self._version(self.decide(f"{model}@{version}", approved, reason), model, version)
+
+    def decide(self, name: str, approved: bool, reason: str) -> Any:
+        """`set_approval` on the version `name` (`<model resource>@<version id>`); returns the
+        model version as Vertex has it now."""
         current = self.call("GetModel", lambda: self.models.get_model(name=name))
         described = _description(current.version_description)
+        described.pop("reason", None)  # the reason of an earlier decision goes
         if reason:
             described["reason"] = reason
         state = APPROVED if approved else REJECTED
@@ -188,7 +193,7 @@ class GcpPipelineCalls:
         if aliases:
             updated = self.call("MergeVersionAliases", lambda: self.models.merge_version_aliases(
                 name=name, version_aliases=aliases))
-        return self._version(updated, model, version)
+        return updated
 
     def registry_model(self) -> str:
         """The environment's Model Registry model (pipeline versions and deploy-model's)."""

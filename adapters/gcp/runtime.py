@@ -399,6 +399,11 @@ class _VertexRollout(RolloutSteps):
         self.version = name
         return name
 
+    def release(self) -> None:
+        """The rolled-out version serves now: approve it in the registry (labels, aliases)."""
+        self.runtime.decide(self.version, True,
+                            f"rolled out by deploy-model {self.request.version}")
+
     def current_deployments(self) -> dict[str, int]:
         """GetEndpoint: its deployed models with their `traffic_split` shares."""
         found = self.runtime._endpoint()

@@ -9,8 +9,21 @@ shape (`ml.<family>.<size>`) instead of moto's dated lists, which reject current
 families (ml.g5, ml.g6, ml.p4d, ml.inf2, ...); SageMaker answers shaped like AWS's
 (a model's `EnableNetworkIsolation` is kept, and unset `VpcConfig` /
 `DataCaptureConfig` are omitted instead of returned empty), without which Terraform
-sees a change on every plan. Any other call moto lacks answers 400
-`NotImplementedByEmulator` at once (moto's 500 makes SDKs retry for minutes).
+sees a change on every plan; S3 `GetBucketNotificationConfiguration` returns the
+`EventBridgeConfiguration` moto stores but drops on read (else `eventbridge = true` is planned
+again forever); SageMaker `UpdateModelPackage` keeps `CustomerMetadataProperties` when the
+call leaves them out (moto clears them); requests count as made over TLS, so a bucket
+policy's TLS-only deny (`aws:SecureTransport` false) no longer refuses every object call
+(moto ignores policy conditions and applied that deny to all).
+
+Continuous training, each in its own module: SageMaker managed MLflow tracking servers
+(`terraml.local.mlflow_servers`); pipeline executions that walk their definition, with
+`ListPipelineExecutionSteps` (`terraml.local.pipeline_runs`); EventBridge delivery to
+SageMaker pipeline and SNS targets plus SageMaker's pipeline and model package events
+(`terraml.local.events`). Containers never run.
+
+Any other call moto lacks answers 400 `NotImplementedByEmulator` at once (moto's 500 makes
+SDKs retry for minutes).
 
 Run as `python -m terraml.local.moto_server -H 127.0.0.1 -p PORT`.
 """
@@ -26,8 +39,12 @@ from moto.budgets.exceptions import NotFoundException
 from moto.budgets.responses import BudgetsResponse
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, BaseResponse
+from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 from moto.sagemaker.responses import SageMakerResponse
 from moto.server import main as moto_main
+
+from terraml.local import events, mlflow_servers, pipeline_runs
 
 
 def _describe_subscribers_for_notification(self: BudgetsResponse) -> str:
@@ -138,6 +155,67 @@ def _update_endpoint(self: SageMakerResponse) -> ActionResult:
     endpoint.last_modified_time = utcnow()
     endpoint.endpoint_status = "InService"
     return ActionResult({"EndpointArn": endpoint.arn})
+
+
+_update_model_package = SageMakerResponse.update_model_package
+
+
+def _update_model_package_keeping_metadata(self: SageMakerResponse) -> ActionResult:
+    """UpdateModelPackage without `CustomerMetadataProperties` leaves them as they are."""
+    backend = self.sagemaker_backend
+    arn = self._get_param("ModelPackageArn")
+    package = backend.model_packages.get(backend.model_package_name_mapping.get(arn, arn))
+    kept = package.customer_metadata_properties if package is not None else None
+    result = _update_model_package(self)
+    if package is not None and self._get_param("CustomerMetadataProperties") is None:
+        package.customer_metadata_properties = kept
+        for key in self._get_param("CustomerMetadataPropertiesToRemove", []) or []:
+            (kept or {}).pop(key, None)
+    return result
+
+
+_get_permission = FakeBucket.get_permission
+
+
+def _insecure_transport_only(statement: dict) -> bool:
+    value = ((statement.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")
+    return str(value[0] if isinstance(value, list) and value else value).lower() == "false"
+
+
+def _get_permission_over_tls(self: FakeBucket, action: str, resource: str):
+    """The bucket policy without statements that apply only to plain-HTTP requests."""
+    if self.policy is None:
+        return _get_permission(self, action, resource)
+    from moto.iam.access_control import IAMPolicy
+
+    document = json.loads(self.policy)
+    statements = document.get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    kept = [s for s in statements if not _insecure_transport_only(s)]
+    return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(
+        action, resource)
+
+
+_get_bucket_notification = S3Response.get_bucket_notification
+
+
+def _get_bucket_notification_with_eventbridge(self: S3Response):
+    """Moto stores `EventBridgeConfiguration` but leaves it out of the answer."""
+    config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if config is None or config.event_bridge is None:
+        return _get_bucket_notification(self)
+    serialize = self.serialized
+
+    def with_eventbridge(result: ActionResult):
+        found = result.result if isinstance(result.result, dict) else {}
+        return serialize(ActionResult({**found, "EventBridgeConfiguration": {}}))
+
+    self.data["Action"] = "GetBucketNotificationConfiguration"
+    self.serialized = with_eventbridge
+    try:
+        return _get_bucket_notification(self)
+    finally:
+        del self.serialized
 
 
 _INSTANCE_TYPE = re.compile(r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+")
@@ -260,6 +338,12 @@ def install() -> None:
     SageMakerResponse.describe_model = _without_empty(_describe_model, "VpcConfig", "Containers")
     SageMakerResponse.describe_endpoint_config = _without_empty(
         _describe_endpoint_config, "DataCaptureConfig", "AsyncInferenceConfig")
+    SageMakerResponse.update_model_package = _update_model_package_keeping_metadata
+    S3Response.get_bucket_notification = _get_bucket_notification_with_eventbridge
+    FakeBucket.get_permission = _get_permission_over_tls
+    mlflow_servers.install()
+    pipeline_runs.install()
+    events.install()
 
 
 if __name__ == "__main__":

@@ -63,6 +63,20 @@ def verify(outputs: dict, endpoint: str, region: str) -> list[Check]:
     if outputs.get("network_id"):
         vpc = outputs["network_id"]
         probes.append(("vpc", vpc, lambda: c("ec2").describe_vpcs(VpcIds=[vpc])))
+    if outputs.get("pipeline_name"):
+        pipeline = outputs["pipeline_name"]
+        probes.append(("sagemaker pipeline", pipeline, lambda: c("sagemaker").describe_pipeline(
+            PipelineName=pipeline)))
+        if outputs.get("pipeline_schedule", "none") != "none":
+            probes.append(("pipeline schedule", pipeline, lambda: _schedule(c("scheduler"),
+                                                                           pipeline)))
+        if outputs.get("pipeline_trigger", "none") != "none":
+            probes.append(("new-data rule", outputs["pipeline_trigger"], lambda: _trigger(
+                c("sagemaker"), c("events"), pipeline)))
+    if outputs.get("tracking_uri"):
+        server = outputs["tracking_uri"].rsplit("/", 1)[-1]
+        probes.append(("tracking server", server, lambda: c("sagemaker")
+                       .describe_mlflow_tracking_server(TrackingServerName=server)))
     if outputs.get("budget_name"):
         budget = outputs["budget_name"]
         account = c("sts").get_caller_identity()["Account"]
@@ -76,6 +90,18 @@ def _alarms(cloudwatch, endpoint_name: str) -> None:
     mine = [a for a in alarms if any(d["Value"] == endpoint_name for d in a.get("Dimensions", []))]
     if len(mine) < 2:
         raise LookupError(f"expected latency and 5xx alarms, found {len(mine)}")
+
+
+def _schedule(scheduler, pipeline: str) -> None:
+    """The pipeline's schedule is named after it (in the environment's schedule group)."""
+    if not scheduler.list_schedules(NamePrefix=pipeline)["Schedules"]:
+        raise LookupError("no schedule")
+
+
+def _trigger(sagemaker, events, pipeline: str) -> None:
+    arn = sagemaker.describe_pipeline(PipelineName=pipeline)["PipelineArn"]
+    if not events.list_rule_names_by_target(TargetArn=arn)["RuleNames"]:
+        raise LookupError("no rule targets the pipeline")
 
 
 def _queue(batch, name: str) -> None:
