@@ -32,8 +32,13 @@ run: $(STAMP)
 	$(BIN)/terraml up --env dev --local \
 	  && $(BIN)/terraml train --env dev --image $(DEMO_REGISTRY)/terraml-dev-train:demo \
 	       --entry "python train.py --epochs 3" --wait \
-	  && $(BIN)/terraml deploy-model --env dev --image $(DEMO_REGISTRY)/terraml-dev-serve:demo \
-	       --model s3://terraml-dev-models/training-output/model.tar.gz \
+	  && $(BIN)/terraml pipeline deploy --env dev \
+	  && $(BIN)/terraml pipeline stage-report --env dev --metric auc=0.91 \
+	  && $(BIN)/terraml pipeline run --env dev --poll 1 \
+	  && $(BIN)/terraml models --env dev \
+	  && $(BIN)/terraml approve --env dev --version 1 --reason "auc 0.91 on the holdout set" \
+	  && $(BIN)/terraml deploy-model --env dev --latest-approved \
+	       --image $(DEMO_REGISTRY)/terraml-dev-serve:demo \
 	  && $(BIN)/terraml status --env dev \
 	  && $(BIN)/terraml stop-idle --env dev; status=$$?; \
 	  $(BIN)/terraml down --env dev --local; exit $$status

@@ -119,6 +119,25 @@ def status(env: EnvName,
         out.print(f"status: {one.state}{' - ' + one.detail if one.detail else ''}")
 
 
+@pipeline_app.command("stage-report")
+def stage_report(env: EnvName,
+                 metric: Annotated[list[str], typer.Option(
+                     "--metric", help="NAME=NUMBER for the evaluation report (repeatable).")],
+                 env_dir: EnvDir = Path("environments"), outputs: OutputsFile = None,
+                 outdir: Outdir = "cdktf.out") -> None:
+    """Local deploys only: stage the report the evaluate step would write (containers do
+    not run in the emulator), for the next `pipeline run` to gate on."""
+    from terraml.console import one_environment
+    from terraml.local.reports import parse_metrics, stage_report
+    from terraml.runtime.outputs import load_outputs
+
+    out, _ = _console()
+    metrics = parse_metrics(metric)
+    target = one_environment(env_dir, env)
+    uri = stage_report(load_outputs(target, outputs, outdir), metrics)
+    out.print(f"staged {', '.join(f'{k}={v:g}' for k, v in metrics.items())} at {uri}")
+
+
 def models(env: EnvName, env_dir: EnvDir = Path("environments"), outputs: OutputsFile = None,
            outdir: Outdir = "cdktf.out") -> None:
     """Model versions in the environment's registry, with metrics and approval state."""

@@ -1,7 +1,8 @@
 """End to end: real Terraform applies the dev stack (plus continuous training: a pipeline with a
 schedule and a new-data trigger, and an MLflow tracking server) to a moto server, re-plans,
-runs the pipeline in the emulator, then the runtime commands train, deploy a model, report
-status and stop idle spend; then destroy.
+runs the pipeline in the emulator, then the README's loop through the CLI: train, pipeline
+deploy / run (a version registered pending approval), models, approve, deploy-model
+--latest-approved, status and stop-idle; then destroy.
 Staging and prod (real-time GPU/CPU endpoints with autoscaling, NAT, deletion
 protection) apply side by side, re-plan clean, and are discarded (`down` refuses them)."""
 
@@ -138,11 +139,39 @@ def _runtime_flow(work: Path) -> None:
                     "--name", "terraml-dev-e2e", "--wait", cwd=work)
     assert train.returncode == 0, train.stderr
     assert "status: succeeded" in train.stdout
-    deploy = run_cli("deploy-model", "--env", "dev", "--model",
-                     "s3://terraml-dev-models/training-output/terraml-dev-e2e/model.tar.gz",
+    # the README's loop: pipeline run -> version pending approval -> approve -> deploy it
+    deployed = run_cli("pipeline", "deploy", "--env", "dev", cwd=work)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "is in place (Terraform)" in deployed.stdout
+    staged = run_cli("pipeline", "stage-report", "--env", "dev", "--metric", "accuracy=0.93",
+                     cwd=work)
+    assert staged.returncode == 0, staged.stderr
+    ran = run_cli("pipeline", "run", "--env", "dev", "--poll", "1", cwd=work)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "status: succeeded" in ran.stdout
+    assert all(step in ran.stdout for step in ("prepare", "train", "evaluate", "gate",
+                                               "register"))
+    listed = run_cli("models", "--env", "dev", cwd=work)
+    assert listed.returncode == 0, listed.stderr
+    assert "pending" in listed.stdout and "accuracy=0.93" in listed.stdout, listed.stdout
+    port = json.loads((work / ".terraml/local/dev.json").read_text())["port"]
+    registry = boto3.client("sagemaker", endpoint_url=f"http://127.0.0.1:{port}",
+                            region_name="us-east-1", aws_access_key_id="test",
+                            aws_secret_access_key="test")
+    newest = registry.list_model_packages(
+        ModelPackageGroupName="terraml-dev-models", SortBy="CreationTime",
+        SortOrder="Descending")["ModelPackageSummaryList"][0]
+    assert newest["ModelApprovalStatus"] == "PendingManualApproval"
+    version = newest["ModelPackageArn"].rsplit("/", 1)[1]
+    approved = run_cli("approve", "--env", "dev", "--version", version, "--reason",
+                       "accuracy 0.93 on the holdout set", cwd=work)
+    assert approved.returncode == 0 and "approved" in approved.stdout, approved.stderr
+    deploy = run_cli("deploy-model", "--env", "dev", "--latest-approved",
                      "--image", SERVE_IMAGE, "--version", "v1", cwd=work)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     assert "status: healthy" in deploy.stdout
+    status_runs = run_cli("pipeline", "status", "--env", "dev", cwd=work)
+    assert status_runs.returncode == 0 and "succeeded" in status_runs.stdout
     status = run_cli("status", "--env", "dev", cwd=work)
     assert status.returncode == 0, status.stderr
     assert "serverless" in status.stdout

@@ -155,9 +155,12 @@ def test_monitoring_topic_alarms_event_rule_and_log_retention(stacks):
     alarms = {a["metric_name"]: a for a in resources(dev, "aws_cloudwatch_metric_alarm")}
     assert alarms["ModelLatency"]["threshold"] == 2000 * 1000
     assert alarms["Invocation5XXErrors"]["statistic"] == "Sum"
-    rule = json.loads(one(dev, "aws_cloudwatch_event_rule")["event_pattern"])
+    rules = {r["name"]: r for r in resources(dev, "aws_cloudwatch_event_rule")}
+    rule = json.loads(rules["terraml-dev-training-failed"]["event_pattern"])
     assert rule["detail"]["TrainingJobStatus"] == ["Failed"]
-    assert one(dev, "aws_cloudwatch_event_target")["target_id"] == "alerts"
+    targets = [t for t in resources(dev, "aws_cloudwatch_event_target")
+               if "training-failed" in t["rule"]]
+    assert [t["target_id"] for t in targets] == ["alerts"]
     groups = resources(stacks["prod"], "aws_cloudwatch_log_group")
     assert groups and all(g["retention_in_days"] == 365 for g in groups)
 
