@@ -345,7 +345,7 @@ def test_outputs(stack, write_env):
 
 
 def test_environments_without_a_pipeline_have_none():
-    doc = synth(load_environment(ROOT / "environments/dev.yaml"))
+    doc = synth(load_environment(ROOT / "environments/staging.yaml"))
     for rtype in ("aws_sagemaker_pipeline", "aws_scheduler_schedule",
                   "aws_sagemaker_mlflow_tracking_server", "aws_s3_bucket_notification"):
         assert resources(doc, rtype) == []

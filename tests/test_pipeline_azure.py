@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 import responses
 
+from adapters import get_adapter
 from stacks.app import load_environment
+from stacks.workloads import pipeline_step_workloads
 from tests.conftest import ROOT, run_cli
 from tests.test_synth_aws import one, resources, synth
 
@@ -103,20 +105,97 @@ def test_pipeline_identity_has_least_privilege_roles(az_pipe):
         az_pipe, "azurerm_role_definition", "role_definition_resource_id")
 
 
+def clusters_by_name(doc: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in resources(doc, "azurerm_machine_learning_compute_cluster")}
+
+
+def step_computes(doc: dict) -> dict[str, dict]:
+    """`pipeline_step_computes` with each cluster reference resolved to the cluster's body."""
+    by_ref = {f"${{azurerm_machine_learning_compute_cluster.{n}.name}}": c for n, c in
+              doc["resource"]["azurerm_machine_learning_compute_cluster"].items()}
+    return {step: by_ref[value]
+            for step, value in doc["output"]["pipeline_step_computes"]["value"].items()}
+
+
 def test_steps_clusters_carry_the_identity_and_train_gets_its_own_size(az_pipe):
     identity = ref(az_pipe, "azurerm_user_assigned_identity", "id")
-    clusters = {c["name"]: c
-                for c in resources(az_pipe, "azurerm_machine_learning_compute_cluster")}
-    assert set(clusters) == {"cpu-pipe", "gpu-pipe", "ptrain-pipe"}
-    for cluster in clusters.values():
-        assert cluster["identity"] == {"type": "SystemAssigned, UserAssigned",
-                                       "identity_ids": [identity]}
+    clusters = clusters_by_name(az_pipe)
+    # compute layer, training layer, the train step's A100, prepare + evaluate (both medium)
+    assert set(clusters) == {"cpu-pipe", "gpu-pipe", "ptrain-pipe", "pcpu-m-pipe"}
+    for name in ("ptrain-pipe", "pcpu-m-pipe"):  # the clusters the pipeline's steps run on
+        assert clusters[name]["identity"] == {"type": "SystemAssigned, UserAssigned",
+                                              "identity_ids": [identity]}
+    for name in ("cpu-pipe", "gpu-pipe"):  # no step runs there: no pipeline identity
+        assert clusters[name]["identity"] == {"type": "SystemAssigned"}
     ptrain = clusters["ptrain-pipe"]
     assert ptrain["vm_size"] == "Standard_NC24ads_A100_v4"  # the train step's A100
     assert ptrain["vm_priority"] == "LowPriority"  # training.spot
     assert ptrain["scale_settings"]["min_node_count"] == 0
     assert ptrain["scale_settings"]["max_node_count"] == 1  # pipeline.max_parallel_runs
     assert clusters["gpu-pipe"]["vm_size"] == "Standard_NC4as_T4_v3"
+
+
+def test_cpu_steps_run_on_dedicated_clusters_of_their_own_size(az_pipe):
+    """prepare and evaluate (size medium by default) share one on-demand Standard_D4s_v3
+    cluster in the VNet, scaling from zero; the compute layer's cluster is not used."""
+    pcpu = clusters_by_name(az_pipe)["pcpu-m-pipe"]
+    assert pcpu["vm_size"] == "Standard_D4s_v3"
+    assert pcpu["vm_priority"] == "Dedicated"
+    assert pcpu["scale_settings"] == {"min_node_count": 0, "max_node_count": 1,
+                                      "scale_down_nodes_after_idle_duration": "PT10M"}
+    assert pcpu["subnet_resource_id"] == ref(az_pipe, "azurerm_subnet", "id")
+    assert pcpu["node_public_ip_enabled"] is False and pcpu["local_auth_enabled"] is False
+    assert pcpu["ssh_public_access_enabled"] is False
+    assert pcpu["tags"]["env"] == "pipe"
+    assert {step: c["name"] for step, c in step_computes(az_pipe).items()} == {
+        "prepare": "pcpu-m-pipe", "evaluate": "pcpu-m-pipe", "register": "pcpu-m-pipe"}
+
+
+def test_each_cpu_size_gets_one_cluster_and_the_estimate_prices_what_runs(write_env):
+    """prepare large, evaluate small, compute on spot (low-priority) with another size: one
+    dedicated cluster per size, and every CPU step record the cost engine prices (what the
+    stack writes to `//.terraml.workloads`) names the VM size and priority of the cluster the
+    step runs on."""
+    text = (SYNTH_ENV + "compute: {size: xlarge, spot: true}\n"
+            + PIPELINE.replace("command: python -m churn.prepare}",
+                               "command: python -m churn.prepare, size: large}")
+            .replace("      metric: auc\n", "      size: small\n      metric: auc\n")
+            .replace("  steps:\n", "  max_parallel_runs: 3\n  steps:\n"))
+    env = load_environment(write_env(text, "sizes.yaml"))
+    doc = synth(env)
+    clusters = clusters_by_name(doc)
+    assert set(clusters) == {"cpu-pipe", "gpu-pipe", "pcpu-l-pipe", "pcpu-s-pipe"}
+    assert (clusters["cpu-pipe"]["vm_size"], clusters["cpu-pipe"]["vm_priority"]) == \
+        ("Standard_D16s_v3", "LowPriority")  # compute.size / compute.spot: not the steps'
+    identity = ref(doc, "azurerm_user_assigned_identity", "id")
+    for name, size in (("pcpu-l-pipe", "Standard_D8s_v3"), ("pcpu-s-pipe", "Standard_D2s_v3")):
+        cluster = clusters[name]
+        assert (cluster["vm_size"], cluster["vm_priority"]) == (size, "Dedicated")
+        assert cluster["scale_settings"]["min_node_count"] == 0
+        assert cluster["scale_settings"]["max_node_count"] == 3  # pipeline.max_parallel_runs
+        assert cluster["identity"]["identity_ids"] == [identity]
+    computes = step_computes(doc)
+    assert {step: c["name"] for step, c in computes.items()} == {
+        "prepare": "pcpu-l-pipe", "evaluate": "pcpu-s-pipe", "register": "pcpu-s-pipe"}
+    records = {w["step"]: w for w in pipeline_step_workloads(env, get_adapter("azure"))}
+    assert sorted(records) == ["evaluate", "prepare", "train"]
+    for step in ("prepare", "evaluate"):
+        record, cluster = records[step], computes[step]
+        assert record["instance_type"] == cluster["vm_size"], step
+        assert record["spot"] is (cluster["vm_priority"] == "LowPriority") is False, step
+
+
+def test_a_train_only_pipeline_registers_on_the_train_cluster(write_env):
+    text = SYNTH_ENV + PIPELINE.split("  steps:")[0] + (
+        "  steps:\n    train: {image: acr.azurecr.io/train:1.0, command: python train.py}\n")
+    doc = synth_text(write_env, text)
+    assert set(clusters_by_name(doc)) == {"cpu-pipe", "gpu-pipe"}
+    assert {step: c["name"] for step, c in step_computes(doc).items()} == \
+        {"register": "gpu-pipe"}
+    out = {name: value["value"] for name, value in doc["output"].items()}
+    assert out["pipeline_train_compute"] == out["pipeline_step_computes"]["register"]
+    assert clusters_by_name(doc)["gpu-pipe"]["identity"]["type"] == \
+        "SystemAssigned, UserAssigned"
 
 
 def test_failed_runs_alert_goes_to_the_action_group(az_pipe):
@@ -146,8 +225,11 @@ def test_pipeline_and_tracking_outputs(az_pipe):
     assert out["pipeline_role"] == ref(az_pipe, "azurerm_user_assigned_identity", "id")
     assert out["pipeline_identity_client_id"] == ref(az_pipe, "azurerm_user_assigned_identity",
                                                      "client_id")
-    assert out["pipeline_compute"] == cluster % clusters["cpu-pipe"]
+    pcpu = cluster % clusters["pcpu-m-pipe"]
+    assert out["pipeline_step_computes"] == {"prepare": pcpu, "evaluate": pcpu,
+                                             "register": pcpu}
     assert out["pipeline_train_compute"] == cluster % clusters["ptrain-pipe"]
+    assert "pipeline_compute" not in out  # superseded by pipeline_step_computes
     assert out["pipeline_model"] == "terraml-pipe-model"
     assert (out["pipeline_schedule"], out["pipeline_trigger"]) == ("0 3 * * MON", "none")
     assert (out["pipeline_approval"], out["pipeline_metric"]) == ("auto", "auc")
@@ -163,16 +245,20 @@ def test_tracking_alone_creates_nothing(write_env):
     assert "pipeline_name" not in tracked["output"]
 
 
-def test_without_compute_every_step_uses_the_training_cluster(write_env):
+def test_without_compute_the_steps_keep_their_clusters(write_env):
     text = (SYNTH_ENV.replace("tier: dev", "tier: staging") + "compute: {enabled: false}\n"
             + PIPELINE.replace('"0 3 * * MON"', '"cron(0 3 ? * MON *)"')
             .replace("tracking: {enabled: true}", "tracking: {enabled: true, experiment: churn}"))
     doc = synth_text(write_env, text)
-    (cluster,) = resources(doc, "azurerm_machine_learning_compute_cluster")
-    assert cluster["name"] == "gpu-pipe"
+    clusters = clusters_by_name(doc)
+    assert set(clusters) == {"gpu-pipe", "pcpu-m-pipe"}
+    assert clusters["pcpu-m-pipe"]["vm_priority"] == "Dedicated"
+    identity = ref(doc, "azurerm_user_assigned_identity", "id")
+    assert all(c["identity"]["identity_ids"] == [identity] for c in clusters.values())
+    assert {step: c["name"] for step, c in step_computes(doc).items()} == {
+        "prepare": "pcpu-m-pipe", "evaluate": "pcpu-m-pipe", "register": "pcpu-m-pipe"}
     out = {name: value["value"] for name, value in doc["output"].items()}
-    assert out["pipeline_compute"] == out["pipeline_train_compute"] == \
-        ref(doc, "azurerm_machine_learning_compute_cluster", "name")
+    assert out["pipeline_train_compute"] == out["training_compute"]
     assert out["pipeline_schedule"] == "0 3 * * MON"  # AWS form, neutral cron out
     assert out["pipeline_approval"] == "manual"  # outside dev
     (alert,) = [a for a in resources(doc, "azurerm_monitor_metric_alert")
@@ -202,6 +288,11 @@ def test_example_synthesizes_and_passes_checkov(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     doc = json.loads((tmp_path / "out/stacks/ml-azure-pipeline/cdk.tf.json").read_text())
     assert doc["output"]["pipeline_schedule"]["value"] == "0 3 * * MON"
+    computes = step_computes(doc)
+    assert {step: (c["name"], c["vm_size"], c["vm_priority"]) for step, c in computes.items()} \
+        == {"prepare": ("pcpu-m-azure-pip", "Standard_D4s_v3", "Dedicated"),
+            "evaluate": ("pcpu-s-azure-pip", "Standard_D2s_v3", "Dedicated"),
+            "register": ("pcpu-s-azure-pip", "Standard_D2s_v3", "Dedicated")}
     if not checkov.exists():
         pytest.skip("checkov not installed (make test installs it into .venv-checkov)")
     gate = subprocess.run([sys.executable, str(ROOT / "tests/checkov_gate.py"), str(checkov),
@@ -293,7 +384,8 @@ OUTPUTS = {"environment": "adev", "cloud": "azure", "region": "eastus",
            "tracking_uri": f"azureml://eastus.api.azureml.ms/mlflow/v1.0{WS}",
            "tracking_experiment": "adev", "pipeline_name": "terraml-adev-training",
            "pipeline_role": UAI, "pipeline_identity_client_id": CLIENT_ID,
-           "pipeline_compute": "cpu-adev",
+           "pipeline_step_computes": {"prepare": "pcpu-m-adev", "evaluate": "pcpu-s-adev",
+                                      "register": "pcpu-s-adev"},
            "pipeline_train_compute": "gpu-adev", "pipeline_model": "terraml-adev-model",
            "pipeline_schedule": "0 3 * * MON", "pipeline_trigger": "none",
            "pipeline_approval": "manual", "pipeline_metric": "auc"}
@@ -387,8 +479,8 @@ def test_pipeline_deploy_puts_the_weekly_schedule_with_the_whole_pipeline(aml, c
     nodes = job["jobs"]
     assert list(nodes) == ["prepare", "train", "evaluate", "register"]
     computes = {name: node["computeId"].rsplit("/", 1)[1] for name, node in nodes.items()}
-    assert computes == {"prepare": "cpu-adev", "train": "gpu-adev", "evaluate": "cpu-adev",
-                        "register": "cpu-adev"}
+    assert computes == {"prepare": "pcpu-m-adev", "train": "gpu-adev",
+                        "evaluate": "pcpu-s-adev", "register": "pcpu-s-adev"}
     assert all(node["identity"] == {"client_id": CLIENT_ID, "identity_type": "Managed"}
                for node in nodes.values())
     assert nodes["prepare"]["inputs"]["input"]["uri"] == \
@@ -424,12 +516,16 @@ def test_a_train_only_pipeline_registers_approved_versions_in_dev(aml, capsys):
     Path("environments/adev.yaml").write_text(
         ENV.replace("tier: staging", "tier: dev").split("  steps:")[0]
         + "  steps:\n    train: {image: acr.azurecr.io/train:1.0, command: python train.py}\n")
-    Path("outputs.json").write_text(json.dumps({**OUTPUTS, "pipeline_approval": "auto"}))
+    Path("outputs.json").write_text(json.dumps({
+        **OUTPUTS, "pipeline_approval": "auto",
+        "pipeline_step_computes": {"register": "gpu-adev"}}))  # no CPU step: no CPU cluster
     code, _, err = terraml(capsys, "pipeline", "run", "--env", "adev", "--no-wait")
     assert code == 0, err
     (job,) = aml.bodies("PUT", "/jobs/terraml-adev-training-")
     nodes = job["properties"]["jobs"]
     assert list(nodes) == ["train", "register"]
+    assert {name: node["computeId"].rsplit("/", 1)[1] for name, node in nodes.items()} == \
+        {"train": "gpu-adev", "register": "gpu-adev"}
     assert nodes["train"]["inputs"]["input"]["uri"] == \
         "abfss://raw@stterramladev1.dfs.core.windows.net/"
     assert set(nodes["register"]["inputs"]) == {"model"}
@@ -466,8 +562,32 @@ def test_pipeline_run_submits_one_pipeline_job(aml, capsys):
     (job,) = aml.bodies("PUT", f"/jobs/{run_id}")
     assert job["properties"]["jobType"] == "Pipeline"
     assert job["properties"]["experimentName"] == "adev"
-    assert list(job["properties"]["jobs"]) == ["prepare", "train", "evaluate", "register"]
+    nodes = job["properties"]["jobs"]
+    assert {name: node["computeId"].rsplit("/", 1)[1] for name, node in nodes.items()} == {
+        "prepare": "pcpu-m-adev", "train": "gpu-adev", "evaluate": "pcpu-s-adev",
+        "register": "pcpu-s-adev"}
+    assert list(nodes) == ["prepare", "train", "evaluate", "register"]
     assert "status: pending - Queued" in out
+
+
+@pytest.mark.parametrize(("computes", "says"), [
+    (None, "stack output 'pipeline_step_computes' is missing: redeploy the stack"),
+    ("cpu-adev", "stack output 'pipeline_step_computes' is not a map of step -> compute"),
+    ({"prepare": "pcpu-m-adev", "register": "pcpu-m-adev"},
+     "stack output 'pipeline_step_computes' has no compute cluster for the evaluate step"),
+])
+def test_the_steps_computes_must_come_from_the_stack(aml, capsys, computes, says):
+    """A stack from before (only the old `pipeline_compute`), or one deployed before a step
+    was added: one line, and nothing is submitted to the wrong cluster."""
+    outputs = {**OUTPUTS, "pipeline_compute": "cpu-adev"}
+    outputs.pop("pipeline_step_computes")
+    if computes is not None:
+        outputs["pipeline_step_computes"] = computes
+    Path("outputs.json").write_text(json.dumps(outputs))
+    code, _, err = terraml(capsys, "pipeline", "run", "--env", "adev", "--no-wait")
+    assert code == 2 and says in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not aml.bodies("PUT", "/jobs/")
 
 
 def test_pipeline_status_reads_runs_and_their_steps(aml, capsys):

@@ -97,7 +97,7 @@ def test_monitoring_budget_tags_and_backend(az_dev, az_prod):
     assert group["email_receiver"][0]["email_address"] == "ml-platform-dev@example.com"
     metrics = {a["criteria"][0]["metric_name"] for a in resources(az_dev,
                                                                    "azurerm_monitor_metric_alert")}
-    assert metrics == {"RequestLatency", "RequestsPerMinute"}
+    assert metrics == {"RequestLatency", "RequestsPerMinute", "Failed Runs"}  # + the pipeline
     budget = one(az_dev, "azurerm_consumption_budget_resource_group")
     assert [n["threshold"] for n in budget["notification"]] == [50, 80, 100]
     for rtype in ("azurerm_storage_account", "azurerm_key_vault",

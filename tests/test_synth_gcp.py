@@ -65,8 +65,10 @@ def test_buckets_cmek_uniform_private_versioned_with_lifecycle(gcp_dev):
 
 
 def test_registry_cleanup_policies_and_model_registry_note(gcp_dev):
-    repo = one(gcp_dev, "google_artifact_registry_repository")
-    assert repo["format"] == "DOCKER" and repo["kms_key_name"]
+    repos = {r["format"]: r for r in resources(gcp_dev, "google_artifact_registry_repository")}
+    assert set(repos) == {"DOCKER", "KFP"}  # images, and the dev pipeline's templates
+    repo = repos["DOCKER"]
+    assert repo["kms_key_name"]
     assert {p["action"] for p in repo["cleanup_policies"]} == {"DELETE", "KEEP"}
     assert gcp_dev["output"]["model_registry"]["value"].endswith("/models")
 
@@ -81,11 +83,13 @@ def test_network_private_google_access_nat_only_on_request(gcp_dev, gcp_prod):
 
 def test_service_accounts_scoped_to_this_environment(gcp_dev):
     accounts = {a["account_id"] for a in resources(gcp_dev, "google_service_account")}
-    assert accounts == {"terraml-dev-training", "terraml-dev-serving"}
+    # the pipeline runner comes with the dev file's pipeline: section
+    assert accounts == {"terraml-dev-training", "terraml-dev-serving", "terraml-dev-pipeline"}
     roles = {(m["role"]) for m in resources(gcp_dev, "google_storage_bucket_iam_member")}
     assert "roles/storage.admin" not in roles and roles <= {
         "roles/storage.objectViewer", "roles/storage.objectAdmin", "roles/storage.objectCreator"}
-    project_roles = {m["role"] for m in resources(gcp_dev, "google_project_iam_member")}
+    project_roles = {m["role"] for m in resources(gcp_dev, "google_project_iam_member")
+                     if "pipeline" not in str(m["member"])}
     assert project_roles == {"roles/logging.logWriter", "roles/monitoring.metricWriter"}
 
 

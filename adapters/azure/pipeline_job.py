@@ -2,12 +2,14 @@
 one `command()` component per step).
 
 Contract: `pipeline_job(spec, target)` returns an unsubmitted `PipelineJob` whose nodes are
-prepare (CPU cluster, when set) -> train (the train cluster) -> evaluate (CPU cluster, when
-set; its command ends with the metric gate) -> register (CPU cluster, Azure CLI image: a new
-version of the model with the approval tag). Each step runs its image with its argv after
-exporting its step variables as Azure ML paths (adapters/azure/pipeline_steps.py), as the
-pipeline's user-assigned identity, with `MLFLOW_EXPERIMENT_NAME` set when tracking is on
-(Azure ML points MLflow at the workspace inside every job). No step is reused from an earlier
+prepare (when set) -> train (the train cluster) -> evaluate (when set; its command ends with
+the metric gate) -> register (Azure CLI image: a new version of the model with the approval
+tag); every node but train runs on its cluster in `target.computes` (the stack's
+`pipeline_step_computes`: prepare and evaluate on clusters of their own size). Each step
+runs its image with its argv after exporting its step variables as Azure ML paths
+(adapters/azure/pipeline_steps.py), as the pipeline's user-assigned identity, with
+`MLFLOW_EXPERIMENT_NAME` set when tracking is on (Azure ML points MLflow at the workspace
+inside every job). No step is reused from an earlier
 run (new data behind the same input path must retrain), and a failed step fails the run, so
 a failed gate stops it before register.
 """
@@ -31,7 +33,7 @@ class Target:
     experiment: str
     workspace_id: str
     identity: str  # pipeline_identity_client_id: the user-assigned identity's client id
-    cpu_compute: str  # pipeline_compute: prepare, evaluate, register
+    computes: dict[str, str]  # pipeline_step_computes: step -> cluster, every step but train
     train_compute: str  # pipeline_train_compute
     data_uri: str  # the first step's input (the raw data lake container)
     model: str  # the registered model's name
@@ -49,20 +51,20 @@ def pipeline_job(spec: Pipeline, target: Target) -> PipelineJob:
     approval = "approved" if target.approval == "auto" else "pending"
 
     @dsl.pipeline(name=target.name, display_name=target.name,
-                  experiment_name=target.experiment, default_compute=target.cpu_compute)
+                  experiment_name=target.experiment,
+                  default_compute=target.computes["register"])
     def training_pipeline():
         source = data
-        nodes = []
+        nodes = {}
         if "prepare" in named:
             prepare = _component("prepare", named["prepare"], target, {"input": "uri_folder"},
                                  {"output": "uri_folder"})(input=source)
             source = prepare.outputs.output
-            nodes.append(prepare)
+            nodes["prepare"] = prepare
         train = _component("train", named["train"], target, {"input": "uri_folder"},
                            {"model": "custom_model"})(input=source)
-        train.compute = target.train_compute
         train.set_limits(timeout=target.max_seconds)
-        nodes.append(train)
+        nodes["train"] = train
         metrics = None
         if "evaluate" in named:
             evaluate = _component("evaluate", named["evaluate"], target,
@@ -71,7 +73,7 @@ def pipeline_job(spec: Pipeline, target: Target) -> PipelineJob:
                                   steps.evaluate_command(spec.steps.evaluate))(
                 input=source, model=train.outputs.model)
             metrics = evaluate.outputs.metrics
-            nodes.append(evaluate)
+            nodes["evaluate"] = evaluate
         register_inputs = {"model": Input(type="custom_model", mode="direct")}
         if metrics is not None:
             register_inputs["metrics"] = Input(type="uri_folder")
@@ -85,8 +87,8 @@ def pipeline_job(spec: Pipeline, target: Target) -> PipelineJob:
             bound["metrics"] = metrics
         register = registrar(**bound)  # a node is named after its variable here
         register.inputs.model.mode = "direct"  # the model's URI, not a mount
-        nodes.append(register)
-        _run_as(nodes, identity, target.cpu_compute, train)
+        nodes["register"] = register
+        _run_as(nodes, identity, target)
 
     job = training_pipeline()
     job.tags = {**target.tags, steps.PIPELINE_TAG: target.name}
@@ -95,13 +97,11 @@ def pipeline_job(spec: Pipeline, target: Target) -> PipelineJob:
     return job
 
 
-def _run_as(nodes: list, identity: ManagedIdentityConfiguration, compute: str,
-            train: object) -> None:
-    """Every node runs as the pipeline identity; all but train on the CPU cluster."""
-    for node in nodes:
+def _run_as(nodes: dict, identity: ManagedIdentityConfiguration, target: Target) -> None:
+    """Every node (by step name) runs as the pipeline identity, on its step's cluster."""
+    for name, node in nodes.items():
         node.identity = identity
-        if node is not train:
-            node.compute = compute
+        node.compute = target.train_compute if name == "train" else target.computes[name]
 
 
 def _component(name: str, step: Step, target: Target, inputs: dict[str, str],

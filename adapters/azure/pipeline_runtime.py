@@ -7,7 +7,9 @@ built from the environment file each time (adapters/azure/pipeline_job.py) on th
 old one when the file has no schedule), `start_pipeline` submits one run. Runs are pipeline
 jobs in the experiment `tracking.experiment` (default: the environment name) tagged
 `terraml-pipeline: <pipeline_name>`; their steps are the child jobs, read from Azure ML's
-run history.
+run history. Each step runs on the cluster the stack made for it: `pipeline_train_compute`
+for train, `pipeline_step_computes` (step -> cluster) for the others (prepare and evaluate on
+dedicated clusters of their `size`, as the cost estimate prices them).
 
 Uses from `AzureRuntime`: `env`, `outputs`, `ml`, `call`, `workspace_id`, `timeout_seconds`,
 `tracking_variables()`.
@@ -15,6 +17,7 @@ Uses from `AzureRuntime`: `env`, `outputs`, `ml`, `call`, `workspace_id`, `timeo
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -115,15 +118,16 @@ class PipelineRuntime:
     def _target(self) -> Target:
         """Where the pipeline runs, from the stack's outputs (one line naming a missing one)."""
         out, env = self.outputs, self.env
-        name, client_id, cpu, raw = out.require("pipeline_name", "pipeline_identity_client_id",
-                                                "pipeline_compute", "bucket_raw")
+        name, client_id, raw = out.require("pipeline_name", "pipeline_identity_client_id",
+                                           "bucket_raw")
         train = out.get("pipeline_train_compute") or out.require("training_compute")[0]
+        computes = self._step_computes()
         account, container = str(raw).split("/", 1)
         experiment = names.experiment_name(env.name, env.tracking)
         tracking = self.tracking_variables()
         return Target(
             name=name, experiment=experiment, workspace_id=self.workspace_id, identity=client_id,
-            cpu_compute=cpu, train_compute=train,
+            computes=computes, train_compute=train,
             data_uri=f"abfss://{container}@{account}.dfs.core.windows.net/",
             model=out.get("pipeline_model") or names.model_name(env.prefix),
             approval=out.get("pipeline_approval") or env.pipeline.registration.approval,
@@ -132,6 +136,28 @@ class PipelineRuntime:
             tags=dict(env.all_tags()),
             # Azure ML points MLflow at the workspace in every job; the experiment is named.
             variables={"MLFLOW_EXPERIMENT_NAME": experiment} if tracking else {})
+
+    def _step_computes(self) -> dict[str, str]:
+        """`pipeline_step_computes` for the file's steps: one line naming the output when the
+        stack has no cluster for one of them (a step added since the stack was deployed)."""
+        source = self.outputs.source
+        found = self.outputs.require("pipeline_step_computes")[0]
+        if isinstance(found, str):
+            try:
+                found = json.loads(found)
+            except ValueError:
+                found = None
+        if not isinstance(found, dict):
+            raise UserError(f"{source}: stack output 'pipeline_step_computes' is not a map of "
+                            "step -> compute cluster: redeploy the stack with this terraml "
+                            "version")
+        wanted = [name for name in self.env.pipeline.steps.named() if name != "train"]
+        missing = [name for name in [*wanted, "register"] if not found.get(name)]
+        if missing:
+            raise UserError(f"{source}: stack output 'pipeline_step_computes' has no compute "
+                            f"cluster for the {missing[0]} step: deploy the stack again after "
+                            "changing the pipeline's steps")
+        return {name: str(found[name]) for name in [*wanted, "register"]}
 
     def _remove_schedule(self, name: str) -> bool:
         def existing() -> Any:

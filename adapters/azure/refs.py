@@ -120,10 +120,12 @@ class AzureTrackingRefs(Refs):
 
 @dataclass(kw_only=True)
 class AzurePipelineRefs(Refs):
-    """The pipeline's user-assigned identity, the alert on its failed runs, and the cluster
-    its train step runs on (the training cluster, or its own when the step names a machine
-    the training cluster does not have)."""
+    """The pipeline's user-assigned identity, the alert on its failed runs, the cluster its
+    train step runs on (the training cluster, or its own when the step names a machine the
+    training cluster does not have) and the clusters of its other steps by step name
+    (prepare and evaluate on clusters of their own size, register beside the last of them)."""
 
     identity: UserAssignedIdentity
     failed_runs: MonitorMetricAlert
     train_cluster: MachineLearningComputeCluster
+    step_clusters: dict[str, MachineLearningComputeCluster] = field(default_factory=dict)
