@@ -52,8 +52,12 @@ def _price(path: Path | None, usage_file: Path | None, env_dir: Path, outdir: st
     if path is None:
         from stacks.app import build_app, environment_files, load_environments
 
-        build_app(load_environments(environment_files(env_dir)), outdir=outdir).synth()
-        path = Path(outdir)
+        environments = load_environments(environment_files(env_dir))
+        build_app(environments, outdir=outdir).synth()
+        # only the stacks just synthesized: the folder may hold others from earlier runs
+        loaded = [project for env in environments for project in
+                  load_projects(Path(outdir) / "stacks" / env.stack_name / "cdk.tf.json")]
+        return loaded, [estimate(p, catalog, usage) for p in loaded]
     loaded = load_projects(path)
     return loaded, [estimate(p, catalog, usage) for p in loaded]
 

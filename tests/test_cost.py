@@ -272,3 +272,17 @@ def test_own_stacks_have_no_unexplained_unpriced_resources(catalog, tmp_path):
         cost = estimate(project, catalog)
         assert cost.unsupported == {}, (project.name, cost.unsupported)
         assert all(r.unpriced_reason for r in cost.unpriced)
+
+
+def test_cost_of_the_environments_prices_only_their_stacks(shipped_project):
+    """`terraml cost` without a path synthesizes ./environments and prices those stacks only,
+    not others left in cdktf.out by earlier runs (another --env-dir, a deleted file)."""
+    import json as _json
+
+    stale = shipped_project / "cdktf.out/stacks/ml-gone/cdk.tf.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(_json.dumps({"resource": {"aws_nat_gateway": {"nat": {"subnet_id": "x"}}}}))
+    result = run_cli("cost", "--format", "json", cwd=shipped_project)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p["name"] for p in _json.loads(result.stdout)["projects"])
+    assert names == ["ml-dev", "ml-prod", "ml-staging"]
