@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from core.errors import UserError
 
 if TYPE_CHECKING:
-    from core.pipeline import TrainStep
+    from core.pipeline import Pipeline, TrainStep
     from core.spec import Serving, Training
 
 T = TypeVar("T")
@@ -89,6 +89,14 @@ class MachineChooser(ABC):
                                          step.instance_type)
         return self.training_machine(training.accelerator, step.count or training.count,
                                      training.instance_type)
+
+    def pipeline_machines(self, pipeline: Pipeline,
+                          training: Training) -> dict[str, AcceleratorChoice]:
+        """Each pipeline step's machine, in run order: the train step's from
+        `train_step_machine`, every other step's CPU size."""
+        return {name: self.train_step_machine(step, training) if name == "train"
+                else AcceleratorChoice(self.cpu_machine(step.size), None, 0)
+                for name, step in pipeline.steps.named().items()}
 
     def endpoint_machine(self, spec: Serving) -> AcceleratorChoice | None:
         """The real-time serving machine, or None when serving is serverless."""

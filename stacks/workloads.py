@@ -36,7 +36,7 @@ from typing import Any
 
 from cdktn import TerraformResource, TerraformStack
 
-from adapters.base import AcceleratorChoice, Capability, CloudAdapter, Refs, ServingRefs
+from adapters.base import Capability, CloudAdapter, Refs, ServingRefs
 from core.spec import Environment
 
 AVG_DURATION_MS = 100  # assumed model latency for request-based serving estimates
@@ -87,13 +87,10 @@ def pipeline_step_workloads(env: Environment, adapter: CloudAdapter) -> list[dic
         return []
     runs, source = spec.expected_runs()
     records = []
+    machines = adapter.pipeline_machines(spec, env.training)
     for name, step in spec.steps.named().items():
-        if name == "train":
-            machine = adapter.train_step_machine(step, env.training)
-            spot = env.training.spot
-        else:
-            machine = AcceleratorChoice(adapter.cpu_machine(step.size), None, 0)
-            spot = False
+        machine = machines[name]
+        spot = env.training.spot if name == "train" else False
         records.append({
             "kind": "pipeline_step", "step": name, "resource": None, "cloud": env.cloud,
             "region": env.region, "instance_type": machine.instance_type,

@@ -143,11 +143,8 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
                  network: AwsNetworkRefs, data: AwsDataRefs, registry: AwsRegistryRefs,
                  identity: AwsIdentityRefs, monitoring: AwsMonitoringRefs,
                  tracking: AwsTrackingRefs | None) -> AwsPipelineRefs:
-        steps = props.pipeline.steps
-        machines = {name: self.cpu_machine(step.size)
-                    for name, step in (("prepare", steps.prepare), ("evaluate", steps.evaluate))
-                    if step is not None}
-        machines["train"] = self.train_step_machine(steps.train, props.training).instance_type
+        machines = {name: machine.instance_type for name, machine in
+                    self.pipeline_machines(props.pipeline, props.training).items()}
         needs = aws_pipeline.PipelineNeeds(key=key, network=network, data=data,
                                            registry=registry, identity=identity,
                                            monitoring=monitoring, tracking=tracking)

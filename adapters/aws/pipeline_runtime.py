@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from adapters.aws.pipeline_definition import METRIC_PREFIX
 from adapters.runtime import (
     APPROVED,
     FAILED,
@@ -34,7 +35,6 @@ STEP_STATES = {"Starting": PENDING, "Executing": RUNNING, "Stopping": RUNNING,
                "Stopped": STOPPED, "Failed": FAILED, "Succeeded": SUCCEEDED}
 APPROVAL_STATES = {"PendingManualApproval": PENDING_APPROVAL, "Approved": APPROVED,
                    "Rejected": REJECTED}
-METRIC_PREFIX = "metric:"  # CustomerMetadataProperties keys the register step fills
 
 
 class AwsPipelineCalls:
@@ -88,21 +88,18 @@ class AwsPipelineCalls:
 
     def model_versions(self) -> list[ModelVersion]:
         """ListModelPackages of the stack's group, then DescribeModelPackage of each."""
-        group = self.outputs["model_registry"]
-        listed = self.sm("ListModelPackages", ModelPackageGroupName=group,
-                         SortBy="CreationTime", SortOrder="Descending", MaxResults=100)
         return [self._version(self.sm("DescribeModelPackage",
                                       ModelPackageName=item["ModelPackageArn"]))
-                for item in listed.get("ModelPackageSummaryList", [])]
+                for item in self._packages()]
 
     def set_approval(self, version: str, approved: bool, reason: str) -> ModelVersion:
         """UpdateModelPackage: ModelApprovalStatus Approved or Rejected, with the reason."""
-        found = self._find_version(version)
+        arn = self._package_arn(version)
         # ApprovalDescription is always sent: a decision without a reason clears the last one
-        self.sm("UpdateModelPackage", ModelPackageArn=found.model_id,
+        self.sm("UpdateModelPackage", ModelPackageArn=arn,
                 ModelApprovalStatus="Approved" if approved else "Rejected",
                 ApprovalDescription=reason[:1000])
-        return self._version(self.sm("DescribeModelPackage", ModelPackageName=found.model_id))
+        return self._version(self.sm("DescribeModelPackage", ModelPackageName=arn))
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -113,10 +110,17 @@ class AwsPipelineCalls:
                             f"{self.env.name}: add a pipeline: section and deploy the stack")
         return name
 
-    def _find_version(self, version: str) -> ModelVersion:
-        for item in self.model_versions():
-            if item.version == version:
-                return item
+    def _packages(self) -> list[dict[str, Any]]:
+        """ListModelPackages of the stack's group, newest first (summaries)."""
+        listed = self.sm("ListModelPackages", ModelPackageGroupName=self.outputs["model_registry"],
+                         SortBy="CreationTime", SortOrder="Descending", MaxResults=100)
+        return listed.get("ModelPackageSummaryList", [])
+
+    def _package_arn(self, version: str) -> str:
+        """The ARN of version `version` of the group, from the summaries (no Describe each)."""
+        for item in self._packages():
+            if str(item.get("ModelPackageVersion", "")) == version:
+                return item["ModelPackageArn"]
         raise UserError(f"--version: {version!r} is not a version of "
                         f"{self.outputs['model_registry']} (terraml models lists them)")
 

@@ -50,7 +50,8 @@ from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-STAGED = "emulator"  # stands in for the execution id in a report staged before the start
+from terraml.local.reports import STAGED  # the execution id of a report staged before a run
+
 _PATH = re.compile(r"\.?([A-Za-z0-9_:-]+)|\['([^']*)'\]|\[(\d+)\]")
 
 

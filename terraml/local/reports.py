@@ -16,7 +16,7 @@ from core.errors import UserError
 from core.outputs import StackOutputs
 from core.pipeline import METRICS_FILE
 
-STAGED = "emulator"  # the same word terraml.local.pipeline_runs reads
+STAGED = "emulator"  # stands in for the execution id (terraml.local.pipeline_runs reads it)
 
 
 def parse_metrics(pairs: list[str]) -> dict[str, float]:

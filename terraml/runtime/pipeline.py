@@ -31,14 +31,7 @@ def pipeline_machines(env: Environment) -> dict[str, AcceleratorChoice]:
     if env.pipeline is None:
         raise UserError(env.where("pipeline", "no pipeline: section in this environment; add "
                                               "one (see examples/) and deploy the stack"))
-    chooser = machine_chooser(env.cloud)
-    machines = {}
-    for name, step in env.pipeline.steps.named().items():
-        if name == "train":
-            machines[name] = chooser.train_step_machine(step, env.training)
-        else:
-            machines[name] = AcceleratorChoice(chooser.cpu_machine(step.size), None, 0)
-    return machines
+    return machine_chooser(env.cloud).pipeline_machines(env.pipeline, env.training)
 
 
 def check(env: Environment, warn: Warn) -> dict[str, AcceleratorChoice]:
@@ -78,12 +71,16 @@ def find_version(runtime: CloudRuntime, version: str | None, latest_approved: bo
                             f"({len(versions)} version(s), {pending} pending approval: "
                             f"terraml approve --env {runtime.env.name} --version V)")
         return approved[0]
+    return _one(versions, version, "--model-version")
+
+
+def _one(versions: list[ModelVersion], version: str | None, flag: str) -> ModelVersion:
+    """The version named `version`; a `UserError` naming `flag` and the known ones else."""
     for item in versions:
         if item.version == version:
             return item
     known = ", ".join(v.version for v in versions[:10]) or "none"
-    raise UserError(f"--model-version: {version!r} is not in the model registry "
-                    f"(versions: {known})")
+    raise UserError(f"{flag}: {version!r} is not in the model registry (versions: {known})")
 
 
 def approve(runtime: CloudRuntime, version: str, *, reject: bool, reason: str) -> ModelVersion:
@@ -91,9 +88,5 @@ def approve(runtime: CloudRuntime, version: str, *, reject: bool, reason: str) -
     if reject and len(reason.strip()) < 10:
         raise UserError("--reason: a rejection needs a reason of at least 10 characters, "
                         f"found {reason!r}")
-    versions = {v.version: v for v in runtime.model_versions()}
-    if version not in versions:
-        known = ", ".join(list(versions)[:10]) or "none"
-        raise UserError(f"--version: {version!r} is not in the model registry "
-                        f"(versions: {known})")
+    _one(runtime.model_versions(), version, "--version")
     return runtime.set_approval(version, approved=not reject, reason=reason.strip())
