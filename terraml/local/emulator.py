@@ -108,6 +108,14 @@ def start(env: str, timeout: float = 30.0) -> Emulator:
     raise UserError(f"local emulator did not start within {timeout:.0f}s (see {log.name})")
 
 
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def _is_emulator(pid: int) -> bool:
     try:
         return b"terraml.local.moto_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -116,10 +124,12 @@ def _is_emulator(pid: int) -> bool:
 
 
 def stop(env: str) -> bool:
-    """Stop the environment's emulator; True if one was running."""
-    emulator = find(env)
+    """Stop the environment's emulator; True if one was running. The recorded process is
+    stopped even when its port does not answer (busy or hung), so a fresh emulator never runs
+    beside the old one."""
+    emulator = recorded(env)
     _record(env).unlink(missing_ok=True)
-    if emulator is None:
+    if emulator is None or not _exists(emulator.pid):
         return False
     if not _is_emulator(emulator.pid):
         return False  # the pid was reused by another program: leave it alone

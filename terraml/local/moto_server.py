@@ -22,7 +22,8 @@ Continuous training, each in its own module: SageMaker managed MLflow tracking s
 SageMaker pipeline and SNS targets plus SageMaker's pipeline and model package events
 (`terraml.local.events`). Containers never run.
 
-Any other call moto lacks answers 400 `NotImplementedByEmulator` at once (moto's 500 makes
+Calls are handled one at a time (moto's backends are not thread-safe). Any other call moto
+lacks answers 400 `NotImplementedByEmulator` at once (moto's 500 makes
 SDKs retry for minutes).
 
 Run as `python -m terraml.local.moto_server -H 127.0.0.1 -p PORT`.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.budgets.exceptions import NotFoundException
@@ -296,12 +298,18 @@ class NotImplementedByEmulator(ServiceException):
 
 
 _call_action = BaseResponse.call_action
+# Moto's backends are plain dicts shared by the server's request threads; Terraform sends ten
+# calls at once. One call at a time keeps a backend from being read while another call changes
+# it (a 500 there makes the SDK retry a create that already happened: "already exists").
+_ONE_CALL_AT_A_TIME = threading.Lock()
 
 
 def _call_action_failing_fast(self: BaseResponse):
-    """A call moto lacks: a client error at once (moto's 500 makes SDKs retry for minutes)."""
+    """One call at a time; a call moto lacks: a client error at once (moto's 500 makes SDKs
+    retry for minutes)."""
     try:
-        return _call_action(self)
+        with _ONE_CALL_AT_A_TIME:
+            return _call_action(self)
     except NotImplementedError as exc:
         print(f"terraml emulator: not emulated: {exc}", file=sys.stderr, flush=True)
         status, headers, body = self.serialized(ActionResult(NotImplementedByEmulator(
