@@ -39,8 +39,15 @@ run: $(STAMP)
 	  && $(BIN)/terraml approve --env dev --version 1 --reason "auc 0.91 on the holdout set" \
 	  && $(BIN)/terraml deploy-model --env dev --latest-approved \
 	       --image $(DEMO_REGISTRY)/terraml-dev-serve:demo \
+	  && $(BIN)/terraml monitor stage-data --env dev examples/data/churn-baseline.csv --to raw/training/ \
+	  && $(BIN)/terraml monitor baseline --env dev --poll 1 \
+	       --data s3://terraml-dev-raw-123456789012-us-east-1/training/churn-baseline.csv \
+	  && $(BIN)/terraml monitor stage-data --env dev examples/data/churn-requests.csv \
+	       --to raw/inference-requests/ \
+	  && $(BIN)/terraml monitor run --env dev --poll 1 \
+	  && $(BIN)/terraml monitor status --env dev --html cdktf.out/drift.html \
 	  && $(BIN)/terraml status --env dev \
-	  && $(BIN)/terraml stop-idle --env dev; status=$$?; \
+	  && $(BIN)/terraml stop-idle --env dev --idle-hours 0.001; status=$$?; \
 	  $(BIN)/terraml down --env dev --local; exit $$status
 
 synth: $(STAMP)

@@ -59,6 +59,16 @@ class MachineChooser(ABC):
     def cpu_machine(self, size: str) -> str:
         """The machine type for a neutral CPU size (small, medium, large, xlarge)."""
 
+    def notebook_machine(self, size: str) -> str:
+        """The notebook machine for a neutral CPU size (default: the CPU machine; a cloud with
+        its own notebook instance types overrides it)."""
+        return self.cpu_machine(size)
+
+    def drift_machine(self, size: str) -> str:
+        """The machine a drift-monitoring run uses for a neutral CPU size (default: the CPU
+        machine; a cloud whose monitor runs on other machines overrides it)."""
+        return self.cpu_machine(size)
+
     def neutral_accelerator(self, accelerator_type: str) -> str | None:
         """The neutral name (T4, L4, ...) of this cloud's own accelerator type, if any."""
         return None

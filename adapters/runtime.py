@@ -167,6 +167,43 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
+class FeatureDrift:
+    """One feature in one drift run: its drift score (0 same .. 1 disjoint, see
+    core/drift.py) against the threshold it is held to."""
+
+    feature: str
+    score: float | None  # None: the cloud reported a violation without a score
+    threshold: float
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftRun:
+    """One monitoring run (scheduled or started with `terraml monitor run`)."""
+
+    run_id: str
+    state: str  # pending | running | succeeded | failed | stopped
+    started: datetime | None
+    features: list[FeatureDrift] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def violations(self) -> list[FeatureDrift]:
+        return [feature for feature in self.features if feature.drifted]
+
+
+@dataclass(frozen=True)
+class DriftBaseline:
+    """The baseline `terraml monitor baseline` builds from the training data."""
+
+    job: str  # the cloud's id of the baselining job (or of the monitor it configured)
+    state: str  # pending | running | succeeded | failed | stopped
+    uri: str  # where the baseline statistics are (drift_baseline_uri)
+    features: list[str] = field(default_factory=list)  # known once it succeeded
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Rollout:
     model_id: str  # the registered model (package ARN, Vertex model, Azure model version)
     endpoint: str
@@ -278,6 +315,27 @@ class CloudRuntime(ABC):
     @abstractmethod
     def set_approval(self, version: str, approved: bool, reason: str) -> ModelVersion:
         """Approve or reject one version in the registry; returns it as it is now."""
+
+    # -- drift monitoring (`monitoring.drift`; outputs `drift_*`) ---------------------------
+
+    @abstractmethod
+    def start_drift_baseline(self, data_uri: str, progress: Progress) -> DriftBaseline:
+        """Summarize `data_uri` (the training data, CSV with a header row) into the baseline at
+        `drift_baseline_uri` and put the scheduled monitor in place where Terraform cannot
+        (a Vertex AI model monitor and its schedule, an Azure ML monitor schedule)."""
+
+    @abstractmethod
+    def drift_baseline(self, job: str) -> DriftBaseline:
+        """The baselining job's current state."""
+
+    @abstractmethod
+    def start_drift_run(self) -> DriftRun:
+        """Run the drift check once now, on the production data collected so far."""
+
+    @abstractmethod
+    def drift_runs(self, limit: int = 20) -> list[DriftRun]:
+        """The latest monitoring runs (scheduled and started by hand), newest first, each
+        with its per-feature scores and violations."""
 
     def tracking_variables(self) -> dict[str, str]:
         """What a job needs to report to the environment's experiment tracking (empty when

@@ -13,4 +13,5 @@ class Capability(Enum):
     SCALE_TO_ZERO_SERVING = auto()  # 'serverless' as: the deployment is removed while idle
     SPOT_TRAINING = auto()  # managed spot / preemptible training jobs
     BATCH_COMPUTE = auto()  # a managed CPU batch pool that scales from zero
+    SERVERLESS_DATA_CAPTURE = auto()  # 'serverless' serving still captures requests (drift)
     LOCAL_EMULATOR = auto()  # `terraml up --local` can deploy into an embedded emulator

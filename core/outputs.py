@@ -28,6 +28,17 @@ NEUTRAL_OUTPUTS: dict[str, tuple[str, ...]] = {
     "budget": ("budget_name",),
 }
 
+# The outputs of opt-in layers: emitted on every cloud when the layer is on.
+OPT_IN_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "tracking": ("tracking_uri", "tracking_experiment"),
+    "pipeline": ("pipeline_name", "pipeline_schedule", "pipeline_trigger", "pipeline_role",
+                 "pipeline_approval"),
+    "drift": ("drift_monitor", "drift_baseline_uri", "drift_target", "drift_reports_uri",
+              "drift_features", "drift_thresholds", "drift_schedule"),
+    "features": ("feature_store", "feature_groups", "feature_online_store"),
+    "notebooks": ("notebooks", "notebook_role"),
+}
+
 
 def neutral_output_names() -> set[str]:
     return {name for names in NEUTRAL_OUTPUTS.values() for name in names}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from core.features import FeatureStore
+from core.notebooks import Notebooks
 from core.pipeline import Pipeline, Tracking
 from core.spec import Budget, Compute, Data, Monitoring, Network, Registry, Serving, Tier, Training
 
@@ -144,3 +146,22 @@ class PipelineProps(LayerProps):
 @dataclass(frozen=True)
 class TrackingProps(LayerProps):
     tracking: Tracking
+
+
+@dataclass(frozen=True)
+class DriftProps(LayerProps):
+    monitoring: Monitoring  # `monitoring.drift` (set when the layer is on) and the alert emails
+    serving: Serving  # the endpoint whose captured requests are watched
+    data: Data  # the buckets of the baseline and of a data-lake target
+
+
+@dataclass(frozen=True)
+class FeatureStoreProps(LayerProps):
+    features: FeatureStore
+    data: Data  # the buckets feature groups read and the offline store writes
+
+
+@dataclass(frozen=True)
+class NotebooksProps(LayerProps):
+    notebooks: Notebooks
+    data: Data  # the buckets notebook users read and write

@@ -26,8 +26,11 @@ from pydantic import (
     model_validator,
 )
 
+from core.drift import Drift
 from core.errors import UserError
+from core.features import FeatureStore
 from core.guardrails import ACTIONS, RULE_NAMES, Action, describe_rules, known_rule
+from core.notebooks import Notebooks
 from core.pipeline import Pipeline, Tracking
 from core.regions import check_region
 from core.types import (  # noqa: F401 (re-exported: sections and tests import them here)
@@ -213,6 +216,7 @@ class Monitoring(Strict):
         Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                 2192, 2557, 2922, 3288, 3653],
         BeforeValidator(_no_bool)] = 30
+    drift: Drift | None = None  # drift monitoring (core/drift.py); off when absent
 
 
 class Budget(Strict):
@@ -323,6 +327,8 @@ class Environment(Strict):
     budget: Budget = Field(default_factory=Budget)
     pipeline: Pipeline | None = None  # continuous training (core/pipeline.py); off when absent
     tracking: Tracking = Field(default_factory=Tracking)
+    features: FeatureStore | None = None  # feature store (core/features.py); off when absent
+    notebooks: Notebooks | None = None  # notebooks per user (core/notebooks.py); off when absent
     guardrails: Guardrails = Field(default_factory=Guardrails)
     stop_idle: StopIdle = Field(default_factory=StopIdle)
 
@@ -369,6 +375,8 @@ class Environment(Strict):
             self.serving.mode = "serverless" if dev and not gpu else "realtime"
         if self.pipeline and self.pipeline.registration.approval is None:
             self.pipeline.registration.approval = "auto" if dev else "manual"
+        if self.notebooks and self.notebooks.root_access is None:
+            self.notebooks.root_access = dev
         if not self.budget.emails:
             self.budget.emails = list(self.monitoring.emails)
         rails = self.guardrails

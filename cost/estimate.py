@@ -11,9 +11,10 @@ from cost.catalog import Catalog
 from cost.inputs import Project, Resource
 from cost.model import ProjectCost, ResourceCost
 from cost.pricers import FREE_TYPES, PRICERS, MissingRow, PricingContext, load_all, unpriced
+from cost.pricers.monitoring import monitoring_assumptions, price_monitoring
 from cost.pricers.pipeline import pipeline_assumptions, price_pipeline, tracking_assumptions
 from cost.pricers.training import price_training, training_workload
-from cost.workloads import workloads
+from cost.workloads import notebooks, workloads
 
 
 @batch
@@ -35,6 +36,7 @@ def estimate(project: Project, catalog: Catalog,
     if training is not None:
         priced.append(price_training(training, ctx))
     priced += price_pipeline(project, ctx)
+    priced += price_monitoring(project, ctx)
     addresses = project.by_address()
     for work in workloads(project):
         if work.kind == "serving" and work.address not in addresses:
@@ -78,6 +80,7 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
                          f"{work.instance_type} for {work.hours_per_month:g} h/month "
                          f"(autoscaling up to {work.max_instances} not priced)")
     found += pipeline_assumptions(project, priced) + tracking_assumptions(project)
+    found += monitoring_assumptions(project) + notebook_assumptions(project)
     stored = project.usage.get("storage_gb_per_bucket")
     if stored is not None:
         found.append(f"storage: {stored:g} GB per bucket, from the environment's data.stored_gb")
@@ -95,3 +98,15 @@ def assumptions(project: Project, priced: list[ResourceCost]) -> list[str]:
         found.append(f"{open_usage} usage-based components have no usage and count as $0: "
                      "set them in a usage file (--usage-file)")
     return found
+
+
+def notebook_assumptions(project: Project) -> list[str]:
+    """The notebooks' running hours (the same figure on every cloud) and what stays billed while
+    they are stopped."""
+    record = notebooks(project)
+    if record is None:
+        return []
+    return [(f"notebooks: {len(record.users) or 'each'} x {record.instance_type}, "
+            f"{record.hours_per_month:g} running h/month each (notebooks.hours_per_month); "
+            f"each keeps a {record.disk_gb:g} GB disk all month, also while stopped (priced "
+            "where the catalog has the disk's rate, else named on the notebook's line)")]

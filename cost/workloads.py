@@ -22,12 +22,15 @@ from cost.sagemaker import endpoint_config, scaling_bounds
 
 @dataclass(frozen=True)
 class Workload:
-    """Something that runs on machines: an endpoint's replicas, the training jobs, or one step of
-    the training pipeline (run `runs_per_month` times for `hours_per_run` each)."""
+    """Something that runs on machines: an endpoint's replicas, the training jobs, one step of
+    the training pipeline or the drift monitor's runs (run `runs_per_month` times for
+    `hours_per_run` each), or the notebooks (one machine per user, `hours_per_month` running
+    hours each, a `disk_gb` disk each all month)."""
 
     address: str  # the resource it runs in, terraml_training_jobs.<project> or
-    # terraml_pipeline_steps.<project>.<step>
-    kind: str  # "serving" | "training" | "pipeline_step"
+    # terraml_pipeline_steps.<project>.<step>, terraml_monitoring_jobs.<project>,
+    # terraml_notebooks.<project>
+    kind: str  # "serving" | "training" | "pipeline_step" | "monitoring_job" | "notebook"
     cloud: str
     region: str
     instance_type: str | None  # None: pay-per-request serverless
@@ -46,6 +49,8 @@ class Workload:
     hours_per_run: float = 0.0  # pipeline_step: expected hours per run
     runs_per_month: float = 0.0  # pipeline_step: expected runs a month ...
     runs_source: str = ""  # ... and where that figure comes from (the schedule, the file)
+    users: tuple[str, ...] = ()  # notebook: one machine per user
+    disk_gb: float = 0.0  # notebook: each notebook's disk, billed all month
 
     @property
     def always_on(self) -> int:
@@ -70,7 +75,7 @@ class Workload:
         """What it is, for guardrail messages: serving, training, pipeline step <name>."""
         if self.kind == "pipeline_step":
             return f"pipeline step {self.step}".strip()
-        return self.kind
+        return LABELS.get(self.kind, self.kind)
 
 
 def training_address(project: Project) -> str:
@@ -81,7 +86,16 @@ def pipeline_step_address(project: Project, step: str) -> str:
     return f"terraml_pipeline_steps.{project.name}.{step}"
 
 
-KINDS = ("serving", "training", "pipeline_step")
+def monitoring_job_address(project: Project) -> str:
+    return f"terraml_monitoring_jobs.{project.name}"
+
+
+def notebooks_address(project: Project) -> str:
+    return f"terraml_notebooks.{project.name}"
+
+
+KINDS = ("serving", "training", "pipeline_step", "monitoring_job", "notebook")
+LABELS = {"monitoring_job": "drift monitoring job", "notebook": "notebook"}
 
 
 def _address(project: Project, kind: str, record: dict[str, Any]) -> str:
@@ -89,6 +103,10 @@ def _address(project: Project, kind: str, record: dict[str, Any]) -> str:
         return training_address(project)
     if kind == "pipeline_step":
         return pipeline_step_address(project, str(record.get("step") or "step"))
+    if kind == "monitoring_job":
+        return monitoring_job_address(project)
+    if kind == "notebook":
+        return notebooks_address(project)
     return str(record.get("resource") or f"terraml_serving.{project.name}")
 
 
@@ -108,8 +126,9 @@ def _from_record(project: Project, record: dict[str, Any]) -> Workload:
         hours = literal_number(record["gpu_hours_per_month"], 0.0) / max(gpus, 1)
     per_run = literal_number(record.get("hours_per_run"), 0.0)
     runs = literal_number(record.get("runs_per_month"), 0.0)
-    if kind == "pipeline_step":
+    if kind in ("pipeline_step", "monitoring_job"):
         hours = per_run * runs
+    users = record.get("users")
     return Workload(
         address=_address(project, kind, record), kind=kind, cloud=cloud,
         region=str(record.get("region") or project.regions.get(cloud, "")),
@@ -124,7 +143,9 @@ def _from_record(project: Project, record: dict[str, Any]) -> Workload:
         memory_mb=literal_int(record.get("memory_mb"), 0) or None,
         step=str(record.get("step") or "") if kind == "pipeline_step" else "",
         hours_per_run=per_run, runs_per_month=runs,
-        runs_source=str(record.get("runs_source") or ""))
+        runs_source=str(record.get("runs_source") or ""),
+        users=tuple(str(u) for u in users) if isinstance(users, list) else (),
+        disk_gb=literal_number(record.get("disk_gb"), 0.0))
 
 
 def _legacy_training(project: Project) -> dict[str, Any] | None:
@@ -210,3 +231,13 @@ def serving_for(project: Project, address: str) -> Workload | None:
 def pipeline_steps(project: Project) -> list[Workload]:
     """The recorded steps of the project's training pipeline, in run order."""
     return [w for w in workloads(project) if w.kind == "pipeline_step"]
+
+
+def monitoring_jobs(project: Project) -> list[Workload]:
+    """The recorded drift monitor runs (one record per monitored environment)."""
+    return [w for w in workloads(project) if w.kind == "monitoring_job"]
+
+
+def notebooks(project: Project) -> Workload | None:
+    """The recorded notebooks (machine, running hours, disk), if the stack has any."""
+    return next((w for w in workloads(project) if w.kind == "notebook"), None)

@@ -10,4 +10,5 @@ from modules import (  # noqa: F401  (each registers its layers)
     ml,
     network,
     observability,
+    production_ops,
 )

@@ -11,18 +11,33 @@ from core.spec import Environment
 from modules.base import PlatformModule
 from modules.layers import ordered, registered
 from stacks.backend import configure_backend
-from stacks.workloads import pipeline_step_workloads, serving_workload, training_workload
+from stacks.workloads import (
+    monitoring_job_workloads,
+    notebook_workloads,
+    pipeline_step_workloads,
+    serving_workload,
+    training_workload,
+)
 
 
 def _usage(env: Environment) -> dict:
-    """The environment's storage assumptions and tier, and whether tracking is on (what it bills
-    differs by cloud), recorded for the cost engine."""
+    """The environment's storage assumptions and tier, whether tracking is on (what it bills
+    differs by cloud), and the feature store's expected data and online traffic, recorded for
+    the cost engine."""
     usage = {
         "storage_gb_per_bucket": round(env.data.stored_gb / len(env.data.buckets), 3),
         "environment": env.name, "tier": env.tier.value,
     }
     if env.tracking.enabled:
         usage["tracking"] = {"enabled": True, "cloud": env.cloud, "size": env.tracking.size}
+    if env.features is not None:
+        store = env.features.online_store
+        usage["features"] = {
+            "offline_stored_gb": env.features.offline_stored_gb,
+            "online_groups": env.features.online_groups(),
+            "online_store": {"nodes": store.nodes, "reads_per_month": store.reads_per_month,
+                             "writes_per_month": store.writes_per_month,
+                             "stored_gb": store.stored_gb}}
     return usage
 
 
@@ -48,6 +63,10 @@ class MlPlatformStack(TerraformStack):
             workloads.insert(0, serving_workload(self, env, adapter, built["serving"].refs))
         if "pipeline" in built:
             workloads += pipeline_step_workloads(env, adapter)
+        if "drift" in built:
+            workloads += monitoring_job_workloads(env, adapter)
+        if "notebooks" in built:
+            workloads += notebook_workloads(env, adapter)
         self.add_override("//.terraml", {"usage": _usage(env), "workloads": workloads,
                                          "guardrails": env.guardrail_record()})
         self.outputs: dict[str, object] = {}
@@ -55,4 +74,8 @@ class MlPlatformStack(TerraformStack):
             self.outputs.update(module.outputs)
         self.outputs.update(environment=env.name, cloud=env.cloud, region=env.region)
         for name, value in sorted(self.outputs.items()):
-            TerraformOutput(self, name, value=value)
+            # an output named like a layer (`notebooks`) needs another construct id
+            output = TerraformOutput(self, f"output-{name}" if name in built else name,
+                                     value=value)
+            if name in built:
+                output.override_logical_id(name)

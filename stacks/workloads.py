@@ -5,7 +5,7 @@ endpoint, nor for training jobs or a pipeline's steps (on GCP and Azure the pipe
 outside Terraform altogether); the stack records what it decided, in one shape for every
 cloud, under `//.terraml.workloads` of the synthesized JSON:
 
-    kind            "serving" | "training" | "pipeline_step"
+    kind            "serving" | "training" | "pipeline_step" | "monitoring_job" | "notebook"
     resource        Terraform address the workload runs in (the endpoint), or null
     cloud, region
     instance_type   the cloud's machine (null for a pay-per-request serverless endpoint)
@@ -24,6 +24,18 @@ cloud, under `//.terraml.workloads` of the synthesized JSON:
     runs_per_month, runs_source   pipeline_step: expected runs a month and where the figure
                     comes from (`Pipeline.expected_runs()`: runs_per_month, the schedule, the
                     on_new_data default, or 0 for a pipeline started by hand)
+
+    monitoring_job  one record for `monitoring.drift`: each scheduled drift run is a job on
+                    instance_type (`drift_machine(drift.size)`, on-demand); hours_per_run from
+                    drift.hours_per_run; runs_per_month from `Drift.runs_per_month()` (the
+                    schedule, in a 30-day month) and runs_source the schedule. On GCP and Azure
+                    the monitor is created at run time, so this record is all the cost engine
+                    sees of it; on AWS the schedule resource bills nothing itself either.
+    notebook        one record for `notebooks:`: users (one notebook machine each), instance_type
+                    (`notebook_machine(notebooks.size)`), hours_per_month (notebooks.hours_per_month:
+                    running hours per notebook, the one figure every cloud's notebook pricer
+                    uses) and disk_gb (each notebook's disk, billed all month, also while the
+                    notebook is stopped)
 
 A pipeline's train step runs on the training settings (`train_step_machine`) with
 `training.spot`; its CPU steps run on `cpu_machine(size)`, on-demand on every cloud (SageMaker
@@ -100,3 +112,33 @@ def pipeline_step_workloads(env: Environment, adapter: CloudAdapter) -> list[dic
             "hours_per_run": step.hours, "runs_per_month": runs, "runs_source": source,
         })
     return records
+
+
+def monitoring_job_workloads(env: Environment, adapter: CloudAdapter) -> list[dict[str, Any]]:
+    """The drift monitor's scheduled runs (empty without `monitoring.drift`)."""
+    drift = env.monitoring.drift
+    if drift is None:
+        return []
+    return [{
+        "kind": "monitoring_job", "resource": None, "cloud": env.cloud, "region": env.region,
+        "instance_type": adapter.drift_machine(drift.size), "accelerator": None,
+        "accelerator_type": None, "gpus": 0, "min_instances": 0, "max_instances": 1,
+        "serverless": False, "spot": False, "hours_per_run": drift.hours_per_run,
+        "runs_per_month": round(drift.runs_per_month(), 3),
+        "runs_source": f"monitoring.drift.schedule '{drift.schedule}'",
+    }]
+
+
+def notebook_workloads(env: Environment, adapter: CloudAdapter) -> list[dict[str, Any]]:
+    """The notebooks' machine, running hours and disk (empty without `notebooks:`)."""
+    spec = env.notebooks
+    if spec is None:
+        return []
+    return [{
+        "kind": "notebook", "resource": None, "cloud": env.cloud, "region": env.region,
+        "instance_type": adapter.notebook_machine(spec.size), "accelerator": None,
+        "accelerator_type": None, "gpus": 0, "min_instances": 0,
+        "max_instances": len(spec.users), "serverless": False, "spot": False,
+        "users": list(spec.users), "hours_per_month": spec.hours_per_month,
+        "disk_gb": spec.disk_gb,
+    }]

@@ -186,11 +186,12 @@ def ci_init(system: Annotated[str, typer.Argument(help="github | gitlab")],
 
 
 def _register_subcommands() -> None:
-    from terraml import pipeline_cli, runtime_cli
+    from terraml import monitor_cli, pipeline_cli, runtime_cli
     from terraml.cost_cli import cost_app
 
     runtime_cli.register(app)
     pipeline_cli.register(app)
+    monitor_cli.register(app)
     app.add_typer(cost_app, name="cost")
     app.add_typer(ci_app, name="ci")
 

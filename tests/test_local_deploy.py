@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from terraml.local.terraform import find_mirror, mirror_versions
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 def _skip_reason() -> str | None:
@@ -188,6 +188,61 @@ def _runtime_flow(work: Path) -> None:
         "EndpointConfigName"] == "terraml-dev-m-v1"
 
 
+def _drift_and_notebook_flow(work: Path) -> None:
+    """Issue 12 on the shipped dev stack: the deployed drift schedule, the baseline from the
+    training data, a drift run on the requests the serving code wrote (monthly_charges moved),
+    status with the HTML chart, and stop-idle stopping the notebook."""
+    import boto3
+
+    port = json.loads((work / ".terraml/local/dev.json").read_text())["port"]
+    sm = boto3.client("sagemaker", endpoint_url=f"http://127.0.0.1:{port}",
+                      region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    out = {name: item["value"] for name, item in json.loads(
+        (work / ".terraml/local/ml-dev.tfstate").read_text())["outputs"].items()}
+    schedule = sm.describe_monitoring_schedule(MonitoringScheduleName=out["drift_monitor"])
+    assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"][
+        "ScheduleExpression"] == "cron(0 6 * * ? *)"
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(
+        ResourceArn=schedule["MonitoringScheduleArn"])["Tags"]}
+    assert tags["env"] == "dev"
+    definition = sm.describe_data_quality_job_definition(
+        JobDefinitionName=schedule["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"])
+    assert definition["RoleArn"] == out["drift_role"]
+    assert out["drift_thresholds"] == {"default": 0.3, "tenure": 0.3, "contract": 0.3,
+                                       "monthly_charges": 0.2}
+    data = ROOT / "examples/data"
+    for name, target in (("churn-baseline.csv", "raw/training/"),
+                         ("churn-requests.csv", "raw/inference-requests/")):
+        staged = run_cli("monitor", "stage-data", "--env", "dev", str(data / name), "--to",
+                         target, cwd=work)
+        assert staged.returncode == 0, staged.stderr
+    raw = out["bucket_raw"]
+    baseline = run_cli("monitor", "baseline", "--env", "dev", "--poll", "1", "--data",
+                       f"s3://{raw}/training/churn-baseline.csv", cwd=work)
+    assert baseline.returncode == 0, baseline.stdout + baseline.stderr
+    assert "features: tenure, monthly_charges, contract (3)" in baseline.stdout
+    ran = run_cli("monitor", "run", "--env", "dev", "--poll", "1", cwd=work)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "1 of 3 features drifted" in ran.stdout, ran.stdout
+    assert re.search(r"monthly_charges\s*│\s*0\.\d+\s*│\s*0\.2\s*│\s*DRIFTED", ran.stdout)
+    report = work / "drift.html"
+    status = run_cli("monitor", "status", "--env", "dev", "--json", "--html", str(report),
+                     cwd=work)
+    assert status.returncode == 0, status.stderr
+    document = json.loads(status.stdout)
+    latest = document["runs"][0]
+    assert latest["violations"] == 1 and latest["worst"]["feature"] == "monthly_charges", latest
+    assert report.read_text().count("<polyline") == 3
+    listed = run_cli("status", "--env", "dev", cwd=work)
+    assert "terraml-dev-alice" in listed.stdout and "running" in listed.stdout, listed.stdout
+    idle = run_cli("stop-idle", "--env", "dev", "--idle-hours", "0.0005", cwd=work)
+    assert idle.returncode == 0, idle.stderr
+    assert "notebook stopped" in idle.stdout, idle.stdout
+    after = run_cli("status", "--env", "dev", cwd=work)
+    assert "Stopped" in after.stdout, after.stdout
+
+
 @pytest.mark.deploy
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
 def test_dev_stack_applies_replans_clean_and_destroys(shipped_project: Path):
@@ -202,11 +257,13 @@ def test_dev_stack_applies_replans_clean_and_destroys(shipped_project: Path):
         assert "missing" not in up.stdout
         for expected in ("s3 bucket", "sagemaker endpoint", "budget", "batch job queue",
                          "model package group", "endpoint alarms", "sagemaker pipeline",
-                         "pipeline schedule", "new-data rule", "tracking server"):
+                         "pipeline schedule", "new-data rule", "tracking server",
+                         "drift schedule", "feature group", "notebook instance"):
             assert expected in up.stdout, expected
         assert (work / ".terraml/local/ml-dev.tfstate").is_file()
         _pipeline_flow(work)
         _runtime_flow(work)
+        _drift_and_notebook_flow(work)
     finally:
         down = run_cli("down", "--env", "dev", "--local", cwd=work)
     assert down.returncode == 0, down.stderr[-3000:]

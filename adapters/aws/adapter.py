@@ -62,6 +62,16 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
         self._account = ""
         self._partition = "aws"
 
+    @property
+    def account(self) -> str:
+        """The account id the stack deploys to (set by `configure`)."""
+        return self._account
+
+    @property
+    def partition(self) -> str:
+        """The AWS partition (`aws`, `aws-cn`, ...; set by `configure`)."""
+        return self._partition
+
     def configure(self, stack: Construct, env: Environment, local: LocalEmulator | None) -> None:
         self._account, self._partition = configure_provider(stack, env, local)
         self.pin_providers(stack, env, local.provider_version if local else None)
@@ -150,3 +160,6 @@ class AwsAdapter(machines.AwsMachines, CloudAdapter):
                                            monitoring=monitoring, tracking=tracking)
         return aws_pipeline.pipeline(scope, props, machines, needs, self._account,
                                      self._partition)
+
+# Layers whose builders live in their own modules register themselves on import.
+from adapters.aws import drift, features, notebooks  # noqa: F401

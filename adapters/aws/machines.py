@@ -42,11 +42,19 @@ def has_local_nvme(instance_type: str) -> bool:
     return instance_type.startswith(LOCAL_NVME_FAMILIES)
 
 
+# SageMaker notebook instance types by neutral size.
+NOTEBOOK_INSTANCES = {"small": "ml.t3.medium", "medium": "ml.m5.xlarge",
+                      "large": "ml.m5.2xlarge", "xlarge": "ml.m5.4xlarge"}
+
 class AwsMachines(MachineChooser):
     """AWS machine tables behind the neutral `MachineChooser`."""
 
     def gpu_machine(self, accelerator: str, count: int) -> AcceleratorChoice:
         return gpu_instance(accelerator, count)
+
+    def notebook_machine(self, size: str) -> str:
+        """SageMaker notebook instances (burstable ml.t3 for small)."""
+        return NOTEBOOK_INSTANCES[size]
 
     def cpu_machine(self, size: str) -> str:
         return CPU_INSTANCES[size]

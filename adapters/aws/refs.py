@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from cdktn_provider_aws.batch_job_queue import BatchJobQueue
 from cdktn_provider_aws.ecr_repository import EcrRepository
+from cdktn_provider_aws.glue_catalog_database import GlueCatalogDatabase
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.sagemaker_endpoint import SagemakerEndpoint
+from cdktn_provider_aws.sagemaker_feature_group import SagemakerFeatureGroup
 from cdktn_provider_aws.sagemaker_mlflow_tracking_server import SagemakerMlflowTrackingServer
 from cdktn_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
+from cdktn_provider_aws.sagemaker_notebook_instance import SagemakerNotebookInstance
 from cdktn_provider_aws.sagemaker_pipeline import SagemakerPipeline
 from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.sns_topic import SnsTopic
@@ -36,6 +39,7 @@ class AwsNetworkRefs(Refs):
 @dataclass(kw_only=True)
 class AwsDataRefs(Refs):
     buckets: dict[str, S3Bucket]  # by the neutral bucket name (raw, features, ...)
+    database: GlueCatalogDatabase  # the data lake's Glue catalog database
 
 
 @dataclass(kw_only=True)
@@ -76,3 +80,15 @@ class AwsTrackingRefs(Refs):
 class AwsPipelineRefs(Refs):
     pipeline: SagemakerPipeline
     role: IamRole  # the pipeline execution role
+
+
+@dataclass(kw_only=True)
+class AwsFeatureRefs(Refs):
+    groups: dict[str, SagemakerFeatureGroup]  # by the neutral feature group name
+    role: IamRole  # the feature store's offline-store role
+
+
+@dataclass(kw_only=True)
+class AwsNotebooksRefs(Refs):
+    notebooks: dict[str, SagemakerNotebookInstance]  # by user
+    role: IamRole  # the notebooks' execution role

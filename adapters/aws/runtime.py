@@ -20,6 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from adapters.aws.drift_runtime import AwsDriftCalls
 from adapters.aws.machines import has_local_nvme
 from adapters.aws.pipeline_runtime import AwsPipelineCalls
 from adapters.rollout import Candidate, RolloutSteps, Unhealthy
@@ -50,7 +51,7 @@ CANARY_WAIT_SECONDS = 300
 DEPLOYED_PREFIX = "m-"  # names of configs/models made by deploy-model: <prefix>-m-<version>
 
 
-class AwsRuntime(AwsPipelineCalls, CloudRuntime):
+class AwsRuntime(AwsDriftCalls, AwsPipelineCalls, CloudRuntime):
     cloud = "aws"
 
     def __init__(self, env, outputs, *, poll_seconds: float = 10.0,

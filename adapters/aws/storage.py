@@ -109,7 +109,7 @@ def data_lake(scope: Construct, props: DataProps, key: AwsKeyRefs, account: str,
     )
     outputs.update(catalog_database=database.name, query_workgroup=workgroup.name,
                    access_log_bucket=logs.bucket)
-    return AwsDataRefs(outputs=outputs, buckets=buckets)
+    return AwsDataRefs(outputs=outputs, buckets=buckets, database=database)
 
 
 def _bucket_name(site: Site, name: str, account: str) -> str:

@@ -48,6 +48,7 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
     name: ClassVar[str] = "azure"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SCALE_TO_ZERO_SERVING,  # the deployment is removed while idle
+        Capability.SERVERLESS_DATA_CAPTURE,  # a scale-to-zero deployment collects data while up
         Capability.SPOT_TRAINING,  # low-priority compute cluster nodes
         Capability.BATCH_COMPUTE,  # CPU compute cluster with min 0 nodes
     })
@@ -183,3 +184,6 @@ class AzureAdapter(machines.AzureMachines, CloudAdapter):
             scope, props, self, network=network, data=data, registry=registry,
             identity=identity, monitoring=monitoring,
             cpu=self._compute.pool if self._compute else None, training=self._training.cluster)
+
+# Layers whose builders live in their own modules register themselves on import.
+from adapters.azure import drift, features, notebooks  # noqa: F401

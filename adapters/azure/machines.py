@@ -20,6 +20,9 @@ GPU_SIZES: dict[tuple[str, int], str] = {
 }
 CPU_SIZES = {"small": "Standard_D2s_v3", "medium": "Standard_D4s_v3", "large": "Standard_D8s_v3",
              "xlarge": "Standard_D16s_v3"}
+# Serverless Spark sizes Azure ML model monitoring accepts (E-series only), by neutral size.
+SPARK_SIZES = {"small": "Standard_E4s_v3", "medium": "Standard_E8s_v3",
+               "large": "Standard_E16s_v3", "xlarge": "Standard_E32s_v3"}
 NOT_OFFERED = {"A10G": "use T4 (NCasT4_v3) or A100 (NC A100 v4)",
                "L4": "use T4 (NCasT4_v3) or A100 (NC A100 v4)"}
 
@@ -46,3 +49,7 @@ class AzureMachines(MachineChooser):
 
     def cpu_machine(self, size: str) -> str:
         return CPU_SIZES[size]
+
+    def drift_machine(self, size: str) -> str:
+        """Azure ML model monitoring runs on serverless Spark, which takes E-series sizes only."""
+        return SPARK_SIZES[size]

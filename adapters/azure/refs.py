@@ -23,6 +23,7 @@ from cdktn_provider_azurerm.machine_learning_workspace import MachineLearningWor
 from cdktn_provider_azurerm.monitor_action_group import MonitorActionGroup
 from cdktn_provider_azurerm.monitor_metric_alert import MonitorMetricAlert
 from cdktn_provider_azurerm.nat_gateway import NatGateway
+from cdktn_provider_azurerm.redis_cache import RedisCache
 from cdktn_provider_azurerm.resource_group import ResourceGroup
 from cdktn_provider_azurerm.storage_account import StorageAccount
 from cdktn_provider_azurerm.storage_container import StorageContainer
@@ -32,9 +33,10 @@ from cdktn_provider_azurerm.virtual_network import VirtualNetwork
 
 from adapters.base import Refs, ServingRefs
 
-__all__ = ["AzureBudgetRefs", "AzureComputeRefs", "AzureDataRefs", "AzureIdentityRefs",
-           "AzureKeyRefs", "AzureMonitoringRefs", "AzureNetworkRefs", "AzurePipelineRefs",
-           "AzureRegistryRefs", "AzureServingRefs", "AzureTrackingRefs", "AzureTrainingRefs"]
+__all__ = ["AzureBudgetRefs", "AzureComputeRefs", "AzureDataRefs", "AzureFeatureStoreRefs",
+           "AzureIdentityRefs", "AzureKeyRefs", "AzureMonitoringRefs", "AzureNetworkRefs",
+           "AzureNotebooksRefs", "AzurePipelineRefs", "AzureRegistryRefs", "AzureServingRefs",
+           "AzureTrackingRefs", "AzureTrainingRefs"]
 
 
 @dataclass(kw_only=True)
@@ -129,3 +131,22 @@ class AzurePipelineRefs(Refs):
     failed_runs: MonitorMetricAlert
     train_cluster: MachineLearningComputeCluster
     step_clusters: dict[str, MachineLearningComputeCluster] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class AzureFeatureStoreRefs(Refs):
+    """The managed feature store (a workspace of kind FeatureStore), its materialization
+    identity, the online store (Azure Cache for Redis) when a group is online, and the feature
+    set versions (azapi) by group name."""
+
+    store: MachineLearningWorkspace
+    identity: UserAssignedIdentity
+    online: RedisCache | None = None
+    feature_sets: dict[str, AzapiResource] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class AzureNotebooksRefs(Refs):
+    """One compute instance (an azapi `workspaces/computes` resource) per user."""
+
+    notebooks: dict[str, AzapiResource] = field(default_factory=dict)

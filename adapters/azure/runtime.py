@@ -23,6 +23,8 @@ import requests
 from azure.ai.ml import MLClient, command
 from azure.ai.ml.entities import (
     CommandJobLimits,
+    DataCollector,
+    DeploymentCollection,
     ManagedIdentityConfiguration,
     ManagedOnlineDeployment,
     Model,
@@ -37,6 +39,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from adapters.azure.drift_runtime import AzureDriftCalls
 from adapters.azure.pipeline_runtime import PipelineRuntime
 from adapters.azure.registry_runtime import RegistryRuntime, versioned
 from adapters.azure.states import JOB_STATES, word
@@ -56,6 +59,7 @@ from adapters.runtime import (
     as_utc,
 )
 from core.errors import UserError
+from core.spec import Environment as CoreEnvironment
 
 ARM = "https://management.azure.com"
 LRO_TIMEOUT = 3600
@@ -68,7 +72,7 @@ def credential():
     return DefaultAzureCredential()
 
 
-class AzureRuntime(PipelineRuntime, RegistryRuntime, CloudRuntime):
+class AzureRuntime(AzureDriftCalls, PipelineRuntime, RegistryRuntime, CloudRuntime):
     cloud = "azure"
 
     def __init__(self, env, outputs, *, timeout_seconds: float = LRO_TIMEOUT) -> None:
@@ -326,7 +330,8 @@ class _ManagedRollout(RolloutSteps):
             name=self.name, endpoint_name=self.endpoint, model=self.model_id,
             environment=MlEnvironment(image=self.request.image), instance_type=size,
             instance_count=max(int(rt.outputs.get("serving_min_replicas") or 1), 1),
-            egress_public_network_access="disabled", tags=rt.env.all_tags())
+            egress_public_network_access="disabled", tags=rt.env.all_tags(),
+            data_collector=_collector(rt.env))
         self.created = True
         rt.call("CreateOnlineDeployment", lambda: rt.ml.online_deployments
                 .begin_create_or_update(new, skip_script_validation=True)
@@ -367,3 +372,13 @@ class _ManagedRollout(RolloutSteps):
         state = _word(created.provisioning_state)
         if state.lower() != "succeeded":
             raise Unhealthy(f"deployment {self.name} is {state or 'unknown'}", self.name)
+
+
+def _collector(env: CoreEnvironment) -> DataCollector | None:
+    """Collect the deployment's inputs and outputs when drift monitoring watches the endpoint
+    (the monitor reads them as production data); nothing otherwise."""
+    drift = env.monitoring.drift
+    if drift is None or not drift.watches_endpoint():
+        return None
+    return DataCollector(collections={name: DeploymentCollection(enabled="true")
+                                      for name in ("model_inputs", "model_outputs")})

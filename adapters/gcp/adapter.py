@@ -52,6 +52,7 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
     name: ClassVar[str] = "gcp"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.SCALE_TO_ZERO_SERVING,  # the deployed model is removed while idle
+        Capability.SERVERLESS_DATA_CAPTURE,  # a scale-to-zero deployment logs requests while up
         Capability.SPOT_TRAINING,  # Vertex custom jobs on Spot VMs
         Capability.BATCH_COMPUTE,  # CPU jobs run as Vertex custom jobs: nothing to provision
     })
@@ -161,3 +162,6 @@ class GcpAdapter(machines.GcpMachines, CloudAdapter):
         # steps at deploy time through the `tracking_*` outputs.
         return pipeline.pipeline(scope, props.site, props.pipeline, key, data, registry,
                                  identity, monitoring, self.project.number)
+
+# Layers whose builders live in their own modules register themselves on import.
+from adapters.gcp import drift, features, notebooks  # noqa: F401

@@ -18,13 +18,16 @@ from cdktn_provider_google.service_account import ServiceAccount
 from cdktn_provider_google.service_networking_connection import ServiceNetworkingConnection
 from cdktn_provider_google.storage_bucket import StorageBucket
 from cdktn_provider_google.vertex_ai_endpoint import VertexAiEndpoint
+from cdktn_provider_google.vertex_ai_feature_group import VertexAiFeatureGroup
+from cdktn_provider_google.vertex_ai_feature_online_store import VertexAiFeatureOnlineStore
 from cdktn_provider_google.vertex_ai_tensorboard import VertexAiTensorboard
+from cdktn_provider_google.workbench_instance import WorkbenchInstance
 
 from adapters.base import Refs, ServingRefs
 
-__all__ = ["GcpBudgetRefs", "GcpDataRefs", "GcpIdentityRefs", "GcpKeyRefs", "GcpMonitoringRefs",
-           "GcpNetworkRefs", "GcpPipelineRefs", "GcpRegistryRefs", "GcpServingRefs",
-           "GcpTrackingRefs"]
+__all__ = ["GcpBudgetRefs", "GcpDataRefs", "GcpFeatureRefs", "GcpIdentityRefs", "GcpKeyRefs",
+           "GcpMonitoringRefs", "GcpNetworkRefs", "GcpNotebookRefs", "GcpPipelineRefs",
+           "GcpRegistryRefs", "GcpServingRefs", "GcpTrackingRefs"]
 
 
 @dataclass(kw_only=True)
@@ -83,3 +86,15 @@ class GcpPipelineRefs(Refs):
     templates: ArtifactRegistryRepository  # the KFP repository the compiled template goes to
     runner: ServiceAccount  # what every pipeline run runs as
     failures: LoggingMetric  # the log-based count of failed runs the alert watches
+
+
+@dataclass(kw_only=True)
+class GcpFeatureRefs(Refs):
+    groups: dict[str, VertexAiFeatureGroup]  # by the neutral group name
+    online_store: VertexAiFeatureOnlineStore | None  # None when no group is online
+
+
+@dataclass(kw_only=True)
+class GcpNotebookRefs(Refs):
+    instances: dict[str, WorkbenchInstance]  # by user
+    account: ServiceAccount  # what every notebook runs as

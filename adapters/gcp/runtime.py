@@ -22,6 +22,7 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import aiplatform_v1 as v1
 from google.protobuf import field_mask_pb2
 
+from adapters.gcp.drift_runtime import GcpDriftCalls
 from adapters.gcp.pipeline_runtime import GcpPipelineCalls
 from adapters.rollout import Candidate, RolloutSteps, Unhealthy
 from adapters.runtime import (
@@ -68,7 +69,7 @@ def _label(value: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", value.lower())[:63]
 
 
-class GcpRuntime(GcpPipelineCalls, CloudRuntime):
+class GcpRuntime(GcpDriftCalls, GcpPipelineCalls, CloudRuntime):
     cloud = "gcp"
 
     def __init__(self, env, outputs, *, timeout_seconds: float = OPERATION_TIMEOUT) -> None:

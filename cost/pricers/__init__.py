@@ -172,4 +172,13 @@ def component(name: str, unit: str, quantity: float | None, price: Price,
 
 def load_all() -> None:
     """Import every cloud's pricers (they register themselves)."""
-    from cost.pricers import aws, azure, gcp, pipeline, serving, training  # noqa: F401
+    from cost.pricers import (  # noqa: F401
+        aws,
+        azure,
+        gcp,
+        gcp_mlops,
+        monitoring,
+        pipeline,
+        serving,
+        training,
+    )

@@ -95,7 +95,8 @@ def vertex_endpoint(resource: Resource, ctx: PricingContext) -> ResourceCost:
 @pricer("azapi_resource")
 def azapi(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """Azure ML online endpoints: the recorded deployment's instances at the VM rate;
-    online deployments written in Terraform: `sku.capacity` x `properties.instanceType`."""
+    online deployments written in Terraform: `sku.capacity` x `properties.instanceType`; the
+    ML-ops types (feature store, compute instances, monitor schedules) in azure/mlops.py."""
     kind = literal_text(resource.values.get("type"))
     body = resource.values.get("body")
     body = body if isinstance(body, dict) else {}
@@ -111,6 +112,10 @@ def azapi(resource: Resource, ctx: PricingContext) -> ResourceCost:
         if work is None and ctx.usage(resource, "machine_type") is None:
             return ResourceCost(resource.address, resource.type, free=True)
         return _from_workload(resource, ctx, work)
+    from cost.pricers.azure.mlops import azapi_mlops  # ML-ops azapi types (feature store, ...)
+    found = azapi_mlops(resource, ctx, kind, body)
+    if found is not None:
+        return found
     return unpriced(resource, f"no pricer for azapi type {kind or 'from an expression'}")
 
 

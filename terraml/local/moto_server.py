@@ -46,7 +46,7 @@ from moto.s3.responses import S3Response
 from moto.sagemaker.responses import SageMakerResponse
 from moto.server import main as moto_main
 
-from terraml.local import events, mlflow_servers, pipeline_runs
+from terraml.local import events, feature_store, mlflow_servers, model_monitor, pipeline_runs
 
 
 def _describe_subscribers_for_notification(self: BudgetsResponse) -> str:
@@ -352,6 +352,8 @@ def install() -> None:
     mlflow_servers.install()
     pipeline_runs.install()
     events.install()
+    model_monitor.install()
+    feature_store.install()
 
 
 if __name__ == "__main__":

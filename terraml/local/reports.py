@@ -1,4 +1,6 @@
-"""Stage the evaluate step's report for a pipeline run in the local emulator.
+"""Stage what a container or the serving code would write, in the local emulator: the
+evaluate step's report for a pipeline run (`stage_report`), and data files such as training
+data or captured requests for drift monitoring (`stage_file`).
 
 Containers do not run in the emulator, so nothing writes the report the metric gate reads.
 `stage_report` puts one where the emulator's pipeline walker looks for it
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 from core.errors import UserError
 from core.outputs import StackOutputs
@@ -41,12 +44,41 @@ def stage_report(outputs: StackOutputs, metrics: dict[str, float]) -> str:
     if not outputs.endpoint:
         raise UserError("pipeline stage-report: only a local deploy (terraml up --local) needs "
                         "a staged report; a real run's evaluate step writes its own")
-    import boto3
 
     bucket, pipeline = outputs.require("bucket_artifacts", "pipeline_name")
     key = f"pipelines/{pipeline}/{STAGED}/evaluate/{METRICS_FILE}"
-    s3 = boto3.client("s3", endpoint_url=outputs.endpoint, region_name=outputs.get("region"),
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(metrics).encode(),
-                  ContentType="application/json")
+    _s3(outputs).put_object(Bucket=bucket, Key=key, Body=json.dumps(metrics).encode(),
+                            ContentType="application/json")
     return f"s3://{bucket}/{key}"
+
+
+def stage_file(outputs: StackOutputs, source: Path, target: str, option: str) -> str:
+    """Copy the local file `source` to `target`, `<bucket>/<prefix>` in the data lake's
+    neutral bucket names (a prefix ending in `/` keeps the file's name); returns its S3 URI.
+    `option` names the command-line option in errors."""
+    if not outputs.endpoint:
+        raise UserError(f"{option}: only a local deploy (terraml up --local) is staged this way; "
+                        "on a cloud, copy the data with its own tools")
+    bucket_name, sep, key = target.partition("/")
+    if not sep or not bucket_name:
+        raise UserError(f"{option}: expected <bucket>/<prefix> such as raw/incoming/, "
+                        f"found {target!r}")
+    bucket = outputs.get(f"bucket_{bucket_name}")
+    if not bucket:
+        raise UserError(f"{option}: expected one of the data buckets (raw, features, models, "
+                        f"artifacts), found {bucket_name!r}")
+    try:
+        body = source.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{source}: cannot read ({exc.strerror})") from None
+    if not key or key.endswith("/"):
+        key += source.name
+    _s3(outputs).put_object(Bucket=bucket, Key=key, Body=body)
+    return f"s3://{bucket}/{key}"
+
+
+def _s3(outputs: StackOutputs):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=outputs.endpoint, region_name=outputs.get("region"),
+                        aws_access_key_id="test", aws_secret_access_key="test")

@@ -45,9 +45,9 @@ def verify(outputs: dict, endpoint: str, region: str) -> list[Check]:
             role = outputs[role_output].rsplit("/", 1)[-1]
             probes.append(("iam role", role, lambda r=role: c("iam").get_role(RoleName=r)))
     if outputs.get("model_registry"):
-        group = outputs["model_registry"]
-        probes.append(("model package group", group, lambda: c("sagemaker")
-                       .describe_model_package_group(ModelPackageGroupName=group)))
+        registry = outputs["model_registry"]
+        probes.append(("model package group", registry, lambda: c("sagemaker")
+                       .describe_model_package_group(ModelPackageGroupName=registry)))
     if outputs.get("endpoint_name"):
         endpoint_name = outputs["endpoint_name"]
         probes.append(("sagemaker endpoint", endpoint_name, lambda: c("sagemaker")
@@ -77,12 +77,31 @@ def verify(outputs: dict, endpoint: str, region: str) -> list[Check]:
         server = outputs["tracking_uri"].rsplit("/", 1)[-1]
         probes.append(("tracking server", server, lambda: c("sagemaker")
                        .describe_mlflow_tracking_server(TrackingServerName=server)))
+    if outputs.get("drift_monitor"):
+        monitor = outputs["drift_monitor"]
+        probes.append(("drift schedule", monitor, lambda: _drift(c("sagemaker"), monitor)))
+    for feature_group in sorted((outputs.get("feature_groups") or {}).values()):
+        probes.append(("feature group", feature_group, lambda g=feature_group: _feature_group(
+            c("sagemaker"), c("glue"), g)))
+    for notebook in sorted((outputs.get("notebooks") or {}).values()):
+        probes.append(("notebook instance", notebook, lambda n=notebook: _notebook(
+            c("sagemaker"), n)))
     if outputs.get("budget_name"):
         budget = outputs["budget_name"]
         account = c("sts").get_caller_identity()["Account"]
         probes.append(("budget", budget, lambda: c("budgets").describe_budget(
             AccountId=account, BudgetName=budget)))
     return [_probe(what, str(name), call) for what, name, call in probes]
+
+
+def _drift(sagemaker, monitor: str) -> None:
+    """The monitoring schedule is scheduled and runs a data-quality job definition."""
+    schedule = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=monitor)
+    if schedule["MonitoringScheduleStatus"] != "Scheduled":
+        raise LookupError(f"schedule is {schedule['MonitoringScheduleStatus']}")
+    config = schedule["MonitoringScheduleConfig"]
+    sagemaker.describe_data_quality_job_definition(
+        JobDefinitionName=config["MonitoringJobDefinitionName"])
 
 
 def _alarms(cloudwatch, endpoint_name: str) -> None:
@@ -102,6 +121,26 @@ def _trigger(sagemaker, events, pipeline: str) -> None:
     arn = sagemaker.describe_pipeline(PipelineName=pipeline)["PipelineArn"]
     if not events.list_rule_names_by_target(TargetArn=arn)["RuleNames"]:
         raise LookupError("no rule targets the pipeline")
+
+
+def _feature_group(sagemaker, glue, name: str) -> None:
+    """The group exists and its offline store's Glue table is registered."""
+    catalog = sagemaker.describe_feature_group(FeatureGroupName=name).get(
+        "OfflineStoreConfig", {}).get("DataCatalogConfig")
+    if catalog:
+        glue.get_table(DatabaseName=catalog["Database"], Name=catalog["TableName"])
+
+
+def _notebook(sagemaker, name: str) -> None:
+    """The instance exists, private, with its idle-stop lifecycle configuration."""
+    found = sagemaker.describe_notebook_instance(NotebookInstanceName=name)
+    if found.get("DirectInternetAccess") != "Disabled":
+        raise LookupError("direct internet access is on")
+    config = found.get("NotebookInstanceLifecycleConfigName")
+    if not config:
+        raise LookupError("no lifecycle configuration (idle stop)")
+    sagemaker.describe_notebook_instance_lifecycle_config(
+        NotebookInstanceLifecycleConfigName=config)
 
 
 def _queue(batch, name: str) -> None:

@@ -1,11 +1,11 @@
 """Runtime guardrails: the environment's `guardrails:` applied to one job or deployment
 before any cloud call.
 
-Contract: `check_training` / `check_serving` describe the job or endpoint as the cost
-engine's neutral `Workload` and run the cost engine's own machine rules on it
-(`cost.policy.machine_findings`), with the same rule table, actions and reasoned
-suppressions as `terraml cost`; `enforce` raises `Blocked` naming the first blocking rule
-and hands warnings and suppressions to `warn`.
+Contract: `check_training` / `check_serving` / `check_pipeline` / `check_drift` describe the
+job, endpoint, pipeline run or drift-monitoring job as the cost engine's neutral `Workload`
+and run the cost engine's own machine rules on it (`cost.policy.machine_findings`), with the
+same rule table, actions and reasoned suppressions as `terraml cost`; `enforce` raises
+`Blocked` naming the first blocking rule and hands warnings and suppressions to `warn`.
 """
 
 from __future__ import annotations
@@ -72,6 +72,17 @@ def check_pipeline(env: Environment, pipeline: str, steps: dict[str, Accelerator
             work = _workload(env, "pipeline_step", address, machine, 0)
             findings += machine_findings([work], section, address)
     return verdicts_for(findings, section)
+
+
+def check_drift(env: Environment, monitor: str, machine: AcceleratorChoice) -> list[Verdict]:
+    """One drift-monitoring job (a baseline or a run of `monitor`) as the job it starts: its
+    CPU machine against the allowed instance types (and, should it carry one, accelerators
+    and max_gpus)."""
+    section = env.guardrail_record()
+    work = _workload(env, "drift_monitor", monitor, machine, 0)
+    return verdicts_for(machine_findings([work], section, monitor,
+                                         counted=f"drift job on {machine.instance_type}"),
+                        section)
 
 
 def check_model_approval(env: Environment, what: str, approval: str | None) -> list[Verdict]:

@@ -11,6 +11,7 @@ from cost.pricers.aws import (  # noqa: F401  (each module registers its pricers
     common,
     compute,
     keys,
+    mlops,
     network,
     observability,
     pipelines,

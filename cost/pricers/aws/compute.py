@@ -12,17 +12,24 @@ from cost.pricers import (
     block,
     component,
     literal_int,
+    literal_number,
     literal_text,
     need,
     pricer,
     unpriced,
 )
 from cost.pricers.aws.common import usage_component
+from cost.pricers.notebooks import disk_note, running_hours
+
+ML_STORAGE = "gp2 ML storage volume (training/endpoint/notebook)"
 
 
 @pricer("aws_sagemaker_notebook_instance")
 def notebook(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """Notebook instance hours (usage `monthly_hours`, default always on)."""
+    """Notebook instance hours at the notebook rate (usage `monthly_hours`, else the stack's
+    `notebooks.hours_per_month`, else always on), plus its ML storage volume (`volume_size`
+    GB, billed all month, also while stopped) at the gp2 ML storage rate. Without
+    `volume_size` (AWS default 5 GB) the volume is not priced (existing report snapshots)."""
     instance = literal_text(resource.values.get("instance_type"))
     if not instance:
         return unpriced(resource, "instance_type is an expression")
@@ -30,10 +37,21 @@ def notebook(resource: Resource, ctx: PricingContext) -> ResourceCost:
         (part,) = machine_rate(ctx.catalog, "aws", "notebook", instance, ctx.region(resource))
     except NoRate as missing:
         return unpriced(resource, str(missing))
-    price = part.price
-    hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
-    return ResourceCost(resource.address, resource.type,
-                        [component(f"Notebook instance ({instance})", "hours", hours, price)])
+    hours, source = running_hours(resource, ctx)
+    volume = literal_number(resource.values.get("volume_size"))
+    storage = ctx.price(resource, "sagemaker-ml-storage", ML_STORAGE, "storage")
+    note = source
+    if volume is not None and storage is None:
+        note = "; ".join(n for n in (source, disk_note("the ML storage volume",
+                                                       "no ML storage price in the catalog"))
+                         if n)
+    cost = ResourceCost(resource.address, resource.type,
+                        [component(f"Notebook instance ({instance})", "hours", hours, part.price,
+                                   note)])
+    if volume is not None and storage is not None:
+        cost.components.append(component("ML storage volume (gp2)", "GB", volume, storage,
+                                         "billed all month, also while stopped"))
+    return cost
 
 
 @pricer("aws_batch_compute_environment")

@@ -8,6 +8,7 @@ from cost.pricers.azure import (  # noqa: F401  (each module registers its price
     common,
     compute,
     keys,
+    mlops,
     network,
     observability,
     storage,

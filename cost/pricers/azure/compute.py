@@ -16,6 +16,7 @@ from cost.pricers import (
     unpriced,
     usage_note,
 )
+from cost.pricers.notebooks import disk_note, running_hours
 
 
 def _vm_price(resource: Resource, ctx: PricingContext, size: str, purpose: str,
@@ -61,15 +62,23 @@ def compute_cluster(resource: Resource, ctx: PricingContext) -> ResourceCost:
 
 @pricer("azurerm_machine_learning_compute_instance")
 def compute_instance(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """The instance's VM at the pay-as-you-go rate, 730 h (usage `monthly_hours`)."""
+    """The instance's VM at the pay-as-you-go rate for its running hours (usage `monthly_hours`,
+    else the stack's notebooks.hours_per_month, else 730)."""
     size = literal_text(resource.values.get("virtual_machine_size"))
     if not size:
         return unpriced(resource, "virtual_machine_size is not a literal VM size")
+    return instance_cost(resource, ctx, size)
+
+
+def instance_cost(resource: Resource, ctx: PricingContext, size: str) -> ResourceCost:
+    """A compute instance of VM `size`: its running hours at the VM rate; the OS disk it keeps
+    while stopped is named as not priced (no sourced managed-disk figure in the catalog)."""
     try:
         price = _vm_price(resource, ctx, size, "notebook")
     except NoRate as missing:
         return unpriced(resource, f"{missing} in {ctx.region(resource)}")
-    hours = ctx.usage(resource, "monthly_hours", HOURS_PER_MONTH)
+    hours, source = running_hours(resource, ctx)
+    note = "; ".join(n for n in (source, disk_note(
+        "the compute instance's OS disk", "no sourced Azure managed disk price")) if n)
     return ResourceCost(resource.address, resource.type,
-                        [component(f"Compute instance ({size})", "hours", hours, price)])
-
+                        [component(f"Compute instance ({size})", "hours", hours, price, note)])

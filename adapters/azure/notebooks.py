@@ -1,0 +1,99 @@
+"""Azure builder of the `notebooks` layer: one Azure ML compute instance per user.
+
+Each instance is an azapi `workspaces/computes` resource (azurerm's compute instance has no
+idle shutdown nor root-access setting) in the platform workspace: `cpu_machine(size)`, in the
+platform subnet, no public IP, SSH and local auth off, personal (single-user) authorization,
+stopped by Azure after `idle_shutdown_minutes` idle (Azure takes 15 to 4320), root (sudo) per
+`notebooks.root_access` (default: on in dev only). Azure sizes the OS disk by the VM size:
+`notebooks.disk_gb` is priced, not set. No managed identity: data is read and written as the
+signed-in user.
+
+Name rule (Azure compute names: at most 24 characters, unique in the region): the user name
+cut to 15 characters, `-`, and 8 hex digits of crc32("<subscription>/<prefix>/<user>"); the
+`notebooks` output maps each user to it, and `status` / `stop-idle` list every compute instance
+of the workspace.
+
+Assignment: Azure assigns an instance to an Entra object id, which `notebooks.users` does not
+carry, so each instance is created for the deploying identity and tagged `terraml-user: <user>`;
+an owner reassigns it (Azure ML studio, or `personalComputeInstanceSettings`) once.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from cdktn_provider_azapi.resource import Resource as AzapiResource
+from constructs import Construct
+
+from adapters.azure import resources as az
+from adapters.azure.adapter import AzureAdapter
+from adapters.azure.refs import (
+    AzureDataRefs,
+    AzureIdentityRefs,
+    AzureKeyRefs,
+    AzureNetworkRefs,
+    AzureNotebooksRefs,
+)
+from adapters.azure.settings import AzureIds
+from core.errors import UserError
+from core.props import NotebooksProps, Site
+
+# A preview API: the stable versions lack `enableRootAccess`, and the published schema azapi
+# validates against lacks `idleTimeBeforeShutdown` (Azure/azure-rest-api-specs#29222), which
+# ARM accepts and returns.
+COMPUTE = "Microsoft.MachineLearningServices/workspaces/computes@2024-10-01-preview"
+IDLE_MINUTES = (15, 4320)  # what Azure ML accepts for idle shutdown
+USER_TAG = "terraml-user"
+
+
+def notebook_name(site: Site[AzureIds], user: str) -> str:
+    """The compute instance name of `user` (see the module docstring for the rule)."""
+    digest = zlib.crc32(f"{az.subscription(site)}/{site.prefix}/{user}".encode())
+    return f"{user[:15]}-{digest:08x}"
+
+
+@AzureAdapter.implementation("notebooks")
+def notebooks(adapter: AzureAdapter, scope: Construct, props: NotebooksProps, *,
+              key: AzureKeyRefs, network: AzureNetworkRefs, data: AzureDataRefs,
+              identity: AzureIdentityRefs) -> AzureNotebooksRefs:
+    """One private compute instance per user, stopped when idle (see the module)."""
+    del key, data  # no identity of their own: users reach data with their own Entra identity
+    site, spec = props.site, props.notebooks
+    low, high = IDLE_MINUTES
+    if not low <= spec.idle_shutdown_minutes <= high:
+        raise UserError(site.where("notebooks.idle_shutdown_minutes", (
+            f"expected {low} to {high} on azure (Azure ML compute instance idle shutdown), "
+            f"found {spec.idle_shutdown_minutes}")))
+    size = adapter.cpu_machine(spec.size)
+    root = site.is_dev if spec.root_access is None else spec.root_access
+    instances = {}
+    for user in spec.users:
+        name = notebook_name(site, user)
+        instances[user] = AzapiResource(
+            scope, f"notebook-{user}", type=COMPUTE, name=name,
+            parent_id=identity.workspace.id, location=site.region,
+            schema_validation_enabled=False,  # idleTimeBeforeShutdown: see COMPUTE
+            body={"properties": {
+                "computeType": "ComputeInstance",
+                "description": f"terraml {site.name}: notebook of {user}",
+                "disableLocalAuth": True,
+                "properties": {
+                    "vmSize": size,
+                    "subnet": {"id": network.subnet.id},
+                    "enableNodePublicIp": False,
+                    "sshSettings": {"sshPublicAccess": "Disabled"},
+                    "applicationSharingPolicy": "Personal",
+                    "computeInstanceAuthorizationType": "personal",
+                    "idleTimeBeforeShutdown": f"PT{spec.idle_shutdown_minutes}M",
+                    "enableRootAccess": root,
+                    "enableSSO": True,
+                }}},
+            tags={**site.tags, USER_TAG: user})
+    return AzureNotebooksRefs(outputs={
+        "notebooks": {user: notebook_name(site, user) for user in instances},
+        # no managed identity: notebooks act as their signed-in user
+        "notebook_role": "assigned-user-identity",
+        "notebook_instance_type": size,
+        "notebook_idle_shutdown": f"PT{spec.idle_shutdown_minutes}M",
+        "notebook_root_access": root,
+    }, notebooks=instances)

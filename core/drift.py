@@ -1,0 +1,100 @@
+"""The drift-monitoring section of the environment file (`monitoring.drift:`).
+
+Drift is neutral: a per-feature *drift score* in [0, 1] between the baseline (the training
+data, summarized by `terraml monitor baseline`) and production data (the endpoint's captured
+requests, or a data-lake prefix the serving code writes to). A feature whose score exceeds its
+threshold counts as a violation; any violation raises the stack's alert. Each cloud maps the
+score onto its own statistic (SageMaker Model Monitor's baseline distribution distance,
+Vertex AI Model Monitoring's Jensen-Shannon / L-infinity distance, Azure ML's normalized
+Wasserstein / Jensen-Shannon distance).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from core.cron import parse
+from core.types import CpuSize, Num, Strict
+
+FeatureName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,62}$")]
+# A drift score is a distance between two distributions, 0 (same) to 1 (disjoint).
+Threshold = Annotated[Num, Field(gt=0, le=1, description="drift score above which a feature "
+                                 "counts as drifted: greater than 0, at most 1")]
+ENDPOINT = "endpoint"  # production data = the endpoint's captured requests
+DEFAULT_SCHEDULE = "0 * * * *"  # hourly: the shortest period every cloud's monitor accepts
+
+
+class Drift(Strict):
+    """Compare production data with the training baseline on a schedule."""
+
+    baseline: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}/[A-Za-z0-9_./=-]*$")] = \
+        Field(description="<bucket>/<prefix> (bucket is one of data.buckets) where "
+              "`terraml monitor baseline` writes the baseline statistics")
+    target: Annotated[str, Field(pattern=r"^(endpoint|[a-z][a-z0-9-]{0,30}/[A-Za-z0-9_./=-]*)$")] \
+        = Field(ENDPOINT, description="production data to watch: `endpoint` (the serving "
+                "endpoint's captured requests, realtime serving) or <bucket>/<prefix> where "
+                "the serving code writes its requests as CSV")
+    schedule: str = Field(DEFAULT_SCHEDULE, description="cron, UTC, at most hourly: five "
+                          "fields ('0 * * * *') or cron(0 * ? * * *)")
+    features: list[FeatureName] = Field(default_factory=list, description="features to watch "
+                                        "(default: every column of the baseline)")
+    threshold: Threshold = 0.3
+    feature_thresholds: dict[FeatureName, Threshold] = Field(
+        default_factory=dict, description="per-feature thresholds overriding `threshold`")
+    size: CpuSize = Field("medium", description="machine size of each monitoring run")
+    hours_per_run: Num = Field(0.1, gt=0, le=24, description="expected hours per monitoring "
+                               "run, for cost estimates (at most 24)")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        cron = parse(value)
+        cron.aws()  # refuses what one of the clouds cannot schedule
+        if cron.runs_per_month() > 31 * 24 + 1:
+            raise ValueError(f"expected at most one run an hour, found {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds_name_watched_features(self) -> Drift:
+        if self.features:
+            unknown = sorted(set(self.feature_thresholds) - set(self.features))
+            if unknown:
+                raise ValueError(f"feature_thresholds names {unknown}, which are not in "
+                                 "features")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("expected unique feature names, found duplicates")
+        return self
+
+    def threshold_of(self, feature: str) -> float:
+        return self.feature_thresholds.get(feature, self.threshold)
+
+    def runs_per_month(self) -> float:
+        return parse(self.schedule).runs_per_month()
+
+    def watches_endpoint(self) -> bool:
+        return self.target == ENDPOINT
+
+    def baseline_bucket(self) -> str:
+        return self.baseline.split("/", 1)[0]
+
+    def baseline_prefix(self) -> str:
+        return self.baseline.split("/", 1)[1]
+
+    def target_bucket(self) -> str | None:
+        return None if self.watches_endpoint() else self.target.split("/", 1)[0]
+
+    def target_prefix(self) -> str:
+        return "" if self.watches_endpoint() else self.target.split("/", 1)[1]
+
+
+def drift_bucket_problem(drift: Drift, buckets: list[str]) -> tuple[str, str] | None:
+    """(setting, problem) when the baseline or target names a bucket that is not a data
+    bucket, else None."""
+    for setting, bucket in (("baseline", drift.baseline_bucket()),
+                            ("target", drift.target_bucket())):
+        if bucket is not None and bucket not in buckets:
+            return (f"monitoring.drift.{setting}",
+                    f"expected one of the data buckets ({', '.join(buckets)}), found {bucket!r}")
+    return None
