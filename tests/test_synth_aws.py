@@ -86,11 +86,14 @@ def test_network_private_subnets_s3_endpoint_and_nat_only_on_request(stacks):
     dev, prod = stacks["dev"], stacks["prod"]
     assert len(resources(dev, "aws_subnet")) == 2
     assert all(s["map_public_ip_on_launch"] is False for s in resources(dev, "aws_subnet"))
-    assert one(dev, "aws_vpc_endpoint")["vpc_endpoint_type"] == "Gateway"
+    endpoints = {e["vpc_endpoint_type"]: e for e in resources(dev, "aws_vpc_endpoint")}
+    assert set(endpoints) == {"Gateway", "Interface"}  # S3; the notebooks' SageMaker API
+    assert endpoints["Gateway"]["service_name"].endswith(".s3")
+    assert endpoints["Interface"]["service_name"].endswith(".sagemaker.api")
     assert resources(dev, "aws_nat_gateway") == []
     assert len(resources(prod, "aws_nat_gateway")) == 1
     assert len([s for s in resources(prod, "aws_subnet") if "private" in s["tags"]["Name"]]) == 3
-    sg = one(dev, "aws_security_group")
+    (sg,) = [g for g in resources(dev, "aws_security_group") if g["name"] == "terraml-dev-jobs"]
     assert all(rule["cidr_blocks"] in ([], None) or rule["from_port"] == 443
                for rule in sg["egress"])
     assert one(dev, "aws_flow_log")["traffic_type"] == "ALL"

@@ -37,6 +37,12 @@ def az_prod(tmp_path_factory) -> dict:
     return synth(load_environment(path))
 
 
+def platform_workspace(doc: dict) -> dict:
+    (workspace,) = [w for w in resources(doc, "azurerm_machine_learning_workspace")
+                    if w.get("kind") != "FeatureStore"]
+    return workspace
+
+
 def test_resource_group_and_delete_lock_outside_dev(az_dev, az_prod):
     assert one(az_dev, "azurerm_resource_group")["name"] == "rg-terraml-dev"
     assert resources(az_dev, "azurerm_management_lock") == []
@@ -65,10 +71,9 @@ def test_key_vault_insights_registry_workspace(az_dev, az_prod):
     acr = one(az_dev, "azurerm_container_registry")
     assert acr["sku"] == "Basic" and acr["admin_enabled"] is False
     assert az_dev["output"]["model_registry"]["value"] == "azureml-workspace-models"
-    ws = one(az_dev, "azurerm_machine_learning_workspace")
+    ws = platform_workspace(az_dev)  # the dev file also has a feature store (kind FeatureStore)
     assert ws["identity"]["type"] == "SystemAssigned"
-    assert one(az_prod, "azurerm_machine_learning_workspace")[
-        "public_network_access_enabled"] is False
+    assert platform_workspace(az_prod)["public_network_access_enabled"] is False
 
 
 def test_gpu_and_cpu_clusters_scale_to_zero_low_priority_in_dev(az_dev, az_prod):
@@ -84,12 +89,14 @@ def test_gpu_and_cpu_clusters_scale_to_zero_low_priority_in_dev(az_dev, az_prod)
 
 
 def test_online_endpoint_via_azapi_with_autoscale_recorded(az_dev, az_prod):
-    endpoint = one(az_dev, "azapi_resource")
-    assert endpoint["type"].startswith("Microsoft.MachineLearningServices/workspaces/onlineEndpoints")
+    (endpoint,) = [r for r in resources(az_dev, "azapi_resource")
+                   if "/onlineEndpoints@" in r["type"]]
+    assert endpoint["parent_id"]  # under the platform workspace
     assert az_dev["output"]["serving_min_replicas"]["value"] == 0
     assert az_prod["output"]["serving_min_replicas"]["value"] == 2
-    assert one(az_prod, "azapi_resource")["body"]["properties"]["publicNetworkAccess"] == \
-        "Disabled"
+    (prod_endpoint,) = [r for r in resources(az_prod, "azapi_resource")
+                        if "/onlineEndpoints@" in r["type"]]
+    assert prod_endpoint["body"]["properties"]["publicNetworkAccess"] == "Disabled"
 
 
 def test_monitoring_budget_tags_and_backend(az_dev, az_prod):
@@ -97,12 +104,13 @@ def test_monitoring_budget_tags_and_backend(az_dev, az_prod):
     assert group["email_receiver"][0]["email_address"] == "ml-platform-dev@example.com"
     metrics = {a["criteria"][0]["metric_name"] for a in resources(az_dev,
                                                                    "azurerm_monitor_metric_alert")}
-    assert metrics == {"RequestLatency", "RequestsPerMinute", "Failed Runs"}  # + the pipeline
+    # + the pipeline's and the drift monitor's failed runs
+    assert metrics == {"RequestLatency", "RequestsPerMinute", "Failed Runs"}
     budget = one(az_dev, "azurerm_consumption_budget_resource_group")
     assert [n["threshold"] for n in budget["notification"]] == [50, 80, 100]
-    for rtype in ("azurerm_storage_account", "azurerm_key_vault",
-                  "azurerm_machine_learning_workspace"):
+    for rtype in ("azurerm_storage_account", "azurerm_key_vault"):
         assert one(az_dev, rtype)["tags"]["cost-center"] == "ml-platform"
+    assert platform_workspace(az_dev)["tags"]["cost-center"] == "ml-platform"
     assert "azurerm" in az_prod["terraform"]["backend"]
 
 

@@ -83,13 +83,14 @@ def test_network_private_google_access_nat_only_on_request(gcp_dev, gcp_prod):
 
 def test_service_accounts_scoped_to_this_environment(gcp_dev):
     accounts = {a["account_id"] for a in resources(gcp_dev, "google_service_account")}
-    # the pipeline runner comes with the dev file's pipeline: section
-    assert accounts == {"terraml-dev-training", "terraml-dev-serving", "terraml-dev-pipeline"}
+    # the pipeline runner and the notebooks' account come with the dev file's sections
+    assert accounts == {"terraml-dev-training", "terraml-dev-serving", "terraml-dev-pipeline",
+                        "terraml-dev-notebook"}
     roles = {(m["role"]) for m in resources(gcp_dev, "google_storage_bucket_iam_member")}
     assert "roles/storage.admin" not in roles and roles <= {
         "roles/storage.objectViewer", "roles/storage.objectAdmin", "roles/storage.objectCreator"}
     project_roles = {m["role"] for m in resources(gcp_dev, "google_project_iam_member")
-                     if "pipeline" not in str(m["member"])}
+                     if "pipeline" not in str(m["member"]) and "notebook" not in str(m["member"])}
     assert project_roles == {"roles/logging.logWriter", "roles/monitoring.metricWriter"}
 
 
@@ -121,7 +122,8 @@ def test_private_cmek_endpoint_with_autoscaling_recorded(gcp_dev, gcp_prod):
 def test_monitoring_and_budget(gcp_dev):
     assert one(gcp_dev, "google_monitoring_notification_channel")["type"] == "email"
     policies = resources(gcp_dev, "google_monitoring_alert_policy")
-    filters = " ".join(p["conditions"][0]["condition_threshold"]["filter"] for p in policies)
+    filters = " ".join(p["conditions"][0]["condition_threshold"]["filter"] for p in policies
+                       if "condition_threshold" in p["conditions"][0])  # not the drift log alert
     assert "prediction_latencies" in filters and "error_count" in filters
     budget = one(gcp_dev, "google_billing_budget")
     assert budget["budget_filter"]["labels"] == {"env": "dev"}
