@@ -220,12 +220,27 @@ def test_deploy_creates_a_green_deployment_then_shifts_traffic(arm, capsys):
     assert deployment["properties"]["instanceType"] == "Standard_D4s_v3"
     assert deployment["properties"]["egressPublicNetworkAccess"].lower() == "disabled"
     assert deployment["properties"]["model"].endswith("terraml-adev-model/versions/v1")
+    assert not deployment["properties"].get("dataCollector")  # no drift on the endpoint
     steps = [b["properties"]["traffic"] for b in arm.bodies("PUT", "/onlineEndpoints/terraml-"
                                                                    "adev-endpoint")
              if "traffic" in b.get("properties", {})]
     assert steps == [{"m-v1": 10, "blue": 90}, {"m-v1": 100}]
     assert [p for m, p, _ in arm.sent if m == "DELETE"] == [
         f"{WS}/onlineEndpoints/terraml-adev-endpoint/deployments/blue"]
+
+
+def test_deployment_collects_its_inputs_when_drift_watches_the_endpoint(arm, capsys):
+    """Azure ML model monitoring reads a deployment's collected inputs as production data."""
+    env = Path("environments/adev.yaml")
+    env.write_text(env.read_text() + "monitoring:\n  drift:\n    baseline: artifacts/drift/\n")
+    code, out, err = terraml(capsys, "deploy-model", "--env", "adev", "--model",
+                             "azureml://datastores/workspaceblobstore/paths/models/m1",
+                             "--image", "terramladev.azurecr.io/serve:1.0", "--version", "v1")
+    assert code == 0, out + err
+    (deployment,) = arm.bodies("PUT", "/deployments/m-v1")
+    collections = deployment["properties"]["dataCollector"]["collections"]
+    assert {name: item["dataCollectionMode"].lower() for name, item in collections.items()} == {
+        "model_inputs": "enabled", "model_outputs": "enabled"}
 
 
 def test_failed_deployment_restores_traffic_and_is_deleted(arm, capsys):
