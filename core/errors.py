@@ -6,8 +6,11 @@ code 2, with no traceback. Everything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-EXIT_BAD_INPUT = 2
-EXIT_BLOCKED = 1
+EXIT_BLOCKED = 1  # a guardrail refused it (and nothing else)
+EXIT_BAD_INPUT = 2  # `UserError`: bad input, nothing changed
+# What was asked ran and failed, or did not finish in time: a training job, a rollout (rolled
+# back), a pipeline or drift run, a baseline; a local deploy whose checks or re-plan failed.
+EXIT_FAILED = 3
 
 
 class UserError(Exception):

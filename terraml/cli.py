@@ -13,7 +13,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import typer
 from rich.table import Table
 
-from core.errors import EXIT_BAD_INPUT, EXIT_BLOCKED, Blocked, UserError
+from core.errors import EXIT_BAD_INPUT, EXIT_BLOCKED, EXIT_FAILED, Blocked, UserError
 from terraml.console import err, one_environment, out, select_environments
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -125,7 +125,7 @@ def up(env: Annotated[str, typer.Option("--env", "-e")], local: Local = False,
     if failed or not result.replan_clean:
         if not result.replan_clean:
             err.print(result.replan_text[-4000:])
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -22,9 +22,9 @@ Every command takes `--env-dir`, `--outputs FILE` (`terraform output -json`) and
 like the other runtime commands; `baseline` and `run` take `--no-wait`, `--poll` and
 `--timeout`. A monitoring job runs on `monitoring.drift.size` (the stack's
 `drift_instance_type`), checked against `guardrails.allowed_instance_types` before it starts.
-Exit codes: 0 done (drifted features are reported, not an error), 1 blocked by a guardrail or
-the baseline / run failed or did not finish within `--timeout`, 2 bad input (no
-`monitoring.drift`, a stack deployed without it, a bad option).
+Exit codes: 0 done (drifted features are reported, not an error), 1 blocked by a guardrail,
+2 bad input (no `monitoring.drift`, a stack deployed without it, a bad option), 3 the baseline
+/ run failed or did not finish within `--timeout`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from core.errors import EXIT_FAILED
 from terraml.runtime_cli import EnvDir, EnvName, Outdir, OutputsFile, _console, _context
 
 monitor_app = typer.Typer(no_args_is_help=True, help="Drift monitoring: build the baseline, "
@@ -110,11 +111,11 @@ def baseline(env: EnvName,
         out.print(f"features: {', '.join(final.features)} ({len(final.features)})")
     out.print(_status_line(final), markup=False, highlight=False)
     if drift.failed(final):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
     if wait and not drift.finished(final):
         err.print(f"not finished after {timeout:g}s: follow it with the job id above",
                   markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @monitor_app.command("run")
@@ -141,11 +142,11 @@ def run(env: EnvName, wait: Wait = True, poll: Poll = 15.0, timeout: Timeout = 3
         out.print(f"{len(final.violations)} of {len(final.features)} features drifted")
     out.print(_status_line(final), markup=False, highlight=False)
     if drift.failed(final):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
     if wait and not drift.finished(final):
         err.print(f"not finished after {timeout:g}s: see `terraml monitor status --env {env}`",
                   markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @monitor_app.command("status")

@@ -2,7 +2,7 @@
 training and the approval step before deploy.
 
 Bad input is one line and exit 2; a guardrail refusal is one line naming the rule and exit
-1, before any cloud call; a failed pipeline run exits 1.
+1, before any cloud call; a failed pipeline run exits 3.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def run(env: EnvName,
         env_dir: EnvDir = Path("environments"), outputs: OutputsFile = None,
         outdir: Outdir = "cdktf.out") -> None:
     """Start one run now (guardrails first) and follow it step by step."""
-    from core.errors import UserError
+    from core.errors import EXIT_FAILED, UserError
     from terraml.runtime import pipeline
 
     out, _err = _console()
@@ -75,7 +75,7 @@ def run(env: EnvName,
     out.print(_step_table(final, f"{target.prefix}-training ({target.cloud})"))
     out.print(f"status: {final.state}{' - ' + final.detail if final.detail else ''}")
     if final.state in ("failed", "stopped"):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _follow(runtime, started, step_names: list[str], poll: float):

@@ -1,7 +1,7 @@
 """`terraml train | deploy-model | status | stop-idle`: the runtime commands.
 
 Bad input is one line and exit 2; a guardrail refusal is one line naming the rule and
-exit 1, before any cloud call; a failed job or rollback exits 1.
+exit 1, before any cloud call; a failed job or rollback exits 3.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from core.errors import UserError
+from core.errors import EXIT_FAILED, UserError
 
 EnvName = Annotated[str, typer.Option("--env", "-e", help="Environment name.")]
 EnvDir = Annotated[Path, typer.Option("--env-dir", help="Folder of environment files.")]
@@ -92,7 +92,7 @@ def train(env: EnvName,
     out.print(f"job: {job.job_id}")
     out.print(f"status: {job.state}{' - ' + job.detail if job.detail else ''}")
     if job.state in ("failed", "stopped"):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def deploy_model(env: EnvName,
@@ -137,7 +137,7 @@ def deploy_model(env: EnvName,
     out.print(f"endpoint: {rollout.endpoint} -> {rollout.deployment}")
     out.print(f"status: {'healthy' if rollout.healthy else 'FAILED'} - {rollout.detail}")
     if not rollout.healthy:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def status(env: EnvName, env_dir: EnvDir = Path("environments"),

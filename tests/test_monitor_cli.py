@@ -187,7 +187,7 @@ def test_a_failed_baseline_exits_1_with_its_reason(tmp_path, capsys, world):
                        DriftBaseline("job-3", FAILED, uri, detail="no header row in train.csv")]
     code, out, err = terraml(capsys, project(tmp_path), "monitor", "baseline", "--env",
                              "aws-mlops", "--data", "s3://raw/train.csv", "--poll", "0.01")
-    assert code == 1, err
+    assert code == 3, err
     assert "status: failed - no header row in train.csv" in out
     assert "features:" not in out
 
@@ -197,7 +197,7 @@ def test_a_baseline_still_running_at_the_timeout_exits_1(tmp_path, capsys, world
     code, out, err = terraml(capsys, project(tmp_path), "monitor", "baseline", "--env",
                              "aws-mlops", "--data", "s3://raw/train.csv", "--poll", "0.01",
                              "--timeout", "0.05")
-    assert code == 1
+    assert code == 3
     assert "not finished after 0.05s" in one_line(err)
     assert "status: running" in out
     assert ("drift_baseline", "job-4") in world.calls
@@ -329,7 +329,7 @@ def test_a_failed_run_exits_1(tmp_path, capsys, world):
                      DriftRun("run-5", FAILED, DAY, detail="no captured data yet")]
     code, out, _ = terraml(capsys, project(tmp_path), "monitor", "run", "--env", "aws-mlops",
                            "--poll", "0.01")
-    assert code == 1
+    assert code == 3
     assert "status: failed - no captured data yet" in out
 
 

@@ -186,7 +186,7 @@ def test_failed_rollout_rolls_back_and_leaves_nothing_half_created(project, moto
     monkeypatch.setattr(SageMakerResponse, "update_endpoint", failing_update)
     done = cli(project, "deploy-model", "--env", "rt", "--model", "s3://models/bad.tar.gz",
                "--image", SERVE, "--version", "bad")
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 3, done.stderr  # ran and failed: rolled back
     assert "status: FAILED - rolled back: Alarm terraml-rt-Invocation5XXErrors" in done.stdout
     assert sm.describe_endpoint(EndpointName=stack.outputs["endpoint_name"])[
         "EndpointConfigName"] == "terraml-rt-placeholder"

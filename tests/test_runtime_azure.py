@@ -248,7 +248,7 @@ def test_failed_deployment_restores_traffic_and_is_deleted(arm, capsys):
     code, out, _ = terraml(capsys, "deploy-model", "--env", "adev", "--model",
                            "azureml://datastores/workspaceblobstore/paths/models/m2", "--image",
                            "terramladev.azurecr.io/serve:2.0", "--version", "v2")
-    assert code == 1
+    assert code == 3
     assert "rolled back: deployment m-v2 is Failed" in out
     assert not [b for b in arm.bodies("PUT", "/onlineEndpoints/") if "traffic" in b.get(
         "properties", {})]  # traffic never left blue

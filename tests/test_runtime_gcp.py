@@ -390,7 +390,7 @@ def test_train_waits_and_reports_failure(project, capsys, monkeypatch):
                              "error": {"code": 3, "message": "exit code 1"}})
     code, out, err = terraml(capsys, "train", "--env", "gdev", "--image", IMAGE, "--entry",
                              "python t.py", "--wait", "--no-spot", "--accelerator", "L4")
-    assert code == 1
+    assert code == 3
     assert "status: failed - exit code 1" in out
     assert "running" in err
     body = _body(responses.calls[0])
@@ -503,7 +503,7 @@ def test_unhealthy_deployment_is_undeployed_and_its_version_deleted(project, cap
         "@type": "type.googleapis.com/google.protobuf.Empty"}))
     code, out, _ = terraml(capsys, "deploy-model", "--env", "gdev", "--model", "gs://b/m",
                            "--image", IMAGE, "--version", "v3")
-    assert code == 1
+    assert code == 3
     assert "rolled back: container failed its health check" in out
     undeploy = _body(_sent(":undeployModel"))
     assert undeploy == {"deployedModelId": "333", "trafficSplit": {"111": 100}}
