@@ -11,6 +11,7 @@ Wasserstein / Jensen-Shannon distance).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -36,10 +37,11 @@ class Drift(Strict):
         = Field(ENDPOINT, description="production data to watch: `endpoint` (the serving "
                 "endpoint's captured requests, realtime serving) or <bucket>/<prefix> where "
                 "the serving code writes its requests as CSV")
-    schedule: str = Field(DEFAULT_SCHEDULE, description="cron, UTC, at most hourly: five "
-                          "fields ('0 * * * *') or cron(0 * ? * * *)")
-    features: list[FeatureName] = Field(default_factory=list, description="features to watch "
-                                        "(default: every column of the baseline)")
+    schedule: str = Field(DEFAULT_SCHEDULE, description="cron, UTC, on the hour: every hour "
+                          "('0 * * * *'), every N hours ('0 */6 * * *') or daily at an hour "
+                          "('0 6 * * *'), the forms every cloud's monitor accepts")
+    features: list[FeatureName] = Field(min_length=1, description="the features (columns) "
+                                        "to watch; each gets its own alert")
     threshold: Threshold = 0.3
     feature_thresholds: dict[FeatureName, Threshold] = Field(
         default_factory=dict, description="per-feature thresholds overriding `threshold`")
@@ -50,19 +52,29 @@ class Drift(Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        cron = parse(value)
-        cron.aws()  # refuses what one of the clouds cannot schedule
-        if cron.runs_per_month() > 31 * 24 + 1:
-            raise ValueError(f"expected at most one run an hour, found {value!r}")
+        minute, hour, *days = parse(value).fields
+        if minute != "0" or any(field != "*" for field in days) or not re.fullmatch(
+                r"\*|\*/([1-9]|1[0-9]|2[0-3])|[0-9]|1[0-9]|2[0-3]", hour):
+            raise ValueError("expected a run on the hour every hour ('0 * * * *'), every N "
+                             "hours ('0 */6 * * *') or daily at an hour ('0 6 * * *'): the "
+                             f"forms every cloud's monitor accepts, found {value!r}")
         return value
+
+    def every_hours(self) -> int | None:
+        """Hours between runs (1 for hourly, N for `*/N`), or None for daily at one hour."""
+        hour = parse(self.schedule).fields[1]
+        return 1 if hour == "*" else int(hour[2:]) if hour.startswith("*/") else None
+
+    def daily_hour(self) -> int | None:
+        """The hour of a daily run, or None."""
+        hour = parse(self.schedule).fields[1]
+        return int(hour) if hour.isdigit() else None
 
     @model_validator(mode="after")
     def _thresholds_name_watched_features(self) -> Drift:
-        if self.features:
-            unknown = sorted(set(self.feature_thresholds) - set(self.features))
-            if unknown:
-                raise ValueError(f"feature_thresholds names {unknown}, which are not in "
-                                 "features")
+        unknown = sorted(set(self.feature_thresholds) - set(self.features))
+        if unknown:
+            raise ValueError(f"feature_thresholds names {unknown}, which are not in features")
         if len(set(self.features)) != len(self.features):
             raise ValueError("expected unique feature names, found duplicates")
         return self

@@ -30,6 +30,10 @@ class DriftMonitoring(PlatformModule):
         if not props.serving.enabled:
             raise UserError(where("monitoring.drift.target", "`endpoint` needs serving.enabled; "
                                   "set target to the <bucket>/<prefix> of production data"))
+        if props.serving.data_capture_percent == 0:
+            raise UserError(where("monitoring.drift.target", "`endpoint` reads the requests "
+                                  "the endpoint captures: set serving.data_capture_percent "
+                                  "above 0"))
         if props.serving.mode == "serverless" and not adapter.supports(
                 Capability.SERVERLESS_DATA_CAPTURE):
             raise UserError(where("monitoring.drift.target", f"serverless endpoints on "

@@ -151,7 +151,7 @@ def run(env: EnvName, wait: Wait = True, poll: Poll = 15.0, timeout: Timeout = 3
 
 @monitor_app.command("status")
 def status(env: EnvName,
-           limit: Annotated[int, typer.Option("--limit", help="How many runs (1 to 200).")] = 10,
+           limit: Annotated[int, typer.Option("--limit", help="How many runs (1 to 100).")] = 10,
            as_json: Annotated[bool, typer.Option("--json", help="Print a JSON document "
                                                  "instead of tables.")] = False,
            html: Annotated[Path | None, typer.Option("--html", help="Also write a "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import responses
+import yaml
 
 from core.errors import UserError
 from core.outputs import OPT_IN_OUTPUTS, StackOutputs
@@ -194,6 +195,19 @@ class FakeMonitoring(FakeArm):
         self.experiment: dict | None = None
         self.metric_runs: list[dict] = []
         self.history: dict[str, list[dict]] = {}
+        self.mltables: dict[str, dict] = {}  # asset name -> its uploaded MLTable file
+
+    def upload(self, operation_scope, datastore_operation, path, **options):
+        """The SDK's upload of a local asset folder to the default datastore (blob storage,
+        not faked): keeps the folder's MLTable file."""
+        from azure.ai.ml.entities._assets._artifacts.artifact import ArtifactStorageInfo
+
+        self.mltables[options["asset_name"]] = yaml.safe_load((Path(path) / "MLTable")
+                                                              .read_text())
+        return ArtifactStorageInfo(
+            name=options["asset_name"], version=options["asset_version"],
+            relative_path=f"LocalUpload/{options['asset_name']}/", container_name="blobs",
+            datastore_arm_id=f"{WS}/datastores/workspaceblobstore")
 
     def __call__(self, request):
         self.urls.append(request.url)
@@ -237,12 +251,16 @@ def fake_monitoring(tmp_path: Path, monkeypatch, env: str = ENV) -> Iterator[Fak
     monkeypatch.setattr("adapters.azure.runtime.credential", FakeCredential)
     monkeypatch.setattr("adapters.retry.BASE_SECONDS", 0.01)
     fake = FakeMonitoring()
+    monkeypatch.setattr("azure.ai.ml._artifacts._artifact_utilities._upload_to_datastore",
+                        fake.upload)
     fake.put(WS, {"location": "eastus", "identity": {"type": "SystemAssigned"},
                   "properties": {"discoveryUrl": f"{API}/discovery"}})
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in ("GET", "PUT", "POST", "DELETE", "PATCH"):
             mock.add_callback(method, re.compile(r"https://(management\.azure\.com|eastus\.api"
                                                  r"\.azureml\.ms)/.*"), callback=fake)
+        mock.add("GET", re.compile(r"https://azuremlschemas\S*/MLTable\.schema\.json"),
+                 json=MLTABLE_SCHEMA)
         yield fake
 
 
@@ -259,6 +277,9 @@ def runtime(outputs: dict | None = None):
                         StackOutputs(outputs or DRIFT_OUTPUTS, "outputs.json"))
 
 
+# What the SDK validates an MLTable file against (a stand-in for the published schema).
+MLTABLE_SCHEMA = {"type": "object", "required": ["paths"], "properties": {
+    "paths": {"type": "array", "minItems": 1}, "transformations": {"type": "array"}}}
 DATA = "azureml://datastores/terraml_artifacts/paths/drift/baseline/train.csv"
 
 

@@ -143,6 +143,31 @@ def test_endpoint_target_logs_requests_into_the_cmek_dataset(endpoint):
     assert titles == {"drift-baseline-read", "drift-reports-write"}
 
 
+def test_a_target_without_its_slash_covers_that_prefix_only(tmp_path):
+    """`raw/inference-requests` must not grant (or read) `raw/inference-requests-old/...`."""
+    doc = synth(load_environment(write_env(tmp_path, "gcp-slash", **{
+        "target: raw/inference-requests/": "target: raw/inference-requests"})))
+    assert outputs_of(doc)["drift_target"] == \
+        "gs://${google_storage_bucket.data_bucket-raw_91588B8E.name}/inference-requests/"
+    (grant,) = [r for r in resources(doc, "google_storage_bucket_iam_member")
+                if r.get("condition", {}).get("title") == "drift-target-read"]
+    assert '/objects/inference-requests/")' in grant["condition"]["expression"]
+
+
+@pytest.mark.parametrize(("target", "how"), [("artifacts/drift/", "contains"),
+                                             ("artifacts/drift/baseline/prod", "lies under"),
+                                             ("artifacts/", "contains")])
+def test_a_target_overlapping_the_baseline_is_one_line(tmp_path, target, how):
+    path = write_env(tmp_path, "gcp-overlap", **{
+        "target: raw/inference-requests/": f"target: {target}"})
+    with pytest.raises(UserError) as caught:
+        synth(load_environment(path))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert re.search(r"gcp-overlap\.yaml:\d+: monitoring\.drift\.target: ", message), message
+    assert f"found {target}, which {how} it" in message
+
+
 def test_no_drift_builds_nothing(tmp_path):
     path = tmp_path / "plain.yaml"
     path.write_text((ROOT / "examples/gcp-dev.yaml").read_text())
@@ -341,6 +366,20 @@ def test_baseline_creates_the_monitor_and_replaces_the_schedule(project, monkeyp
 
 
 @responses.activate
+def test_runs_read_the_csvs_under_the_target_folder_only(project):
+    """A target output without its trailing slash still reads `<prefix>/**.csv`, never
+    `<prefix>-old/...` beside it."""
+    answer_baseline(monitor_exists=True)
+    runtime_for(project, drift_target="gs://terraml-gd-raw-b/inference-requests") \
+        .start_drift_baseline(TRAIN, lambda _: None)
+    (schedule,) = sent("POST", f"{BETA}/{RES}/schedules")
+    spec = body(schedule)["createModelMonitoringJobRequest"]["modelMonitoringJob"][
+        "modelMonitoringSpec"]
+    assert spec["objectiveSpec"]["targetDataset"]["columnizedDataset"]["gcsSource"][
+        "gcsUri"] == "gs://terraml-gd-raw-b/inference-requests/**.csv"
+
+
+@responses.activate
 def test_baseline_updates_an_existing_monitor(project):
     answer_baseline(monitor_exists=True)
     runtime_for(project).start_drift_baseline(TRAIN, lambda _: None)
@@ -350,6 +389,37 @@ def test_baseline_updates_an_existing_monitor(project):
     assert {"modelMonitoringTarget", "trainingDataset", "tabularObjective",
             "notificationSpec", "outputSpec", "modelMonitoringSchema"} <= set(mask)
     assert body(patch)["modelMonitoringTarget"]["vertexModel"]["modelVersionId"] == "3"
+
+
+@responses.activate
+def test_an_endpoint_target_monitors_the_version_the_endpoint_serves(project):
+    """Not the newest registered version (4, a candidate at 10% traffic) but the one taking
+    most of the endpoint's traffic (2); the registry is not even asked."""
+    endpoint = f"{RES}/endpoints/4242"
+    answer_baseline(monitor_exists=True)
+    responses.get(f"{BETA}/{endpoint}", json={"name": endpoint, "deployedModels": [
+        {"id": "111", "model": MODEL, "modelVersionId": "4"},
+        {"id": "222", "model": f"{MODEL}@2", "modelVersionId": "2"}],
+        "trafficSplit": {"111": 10, "222": 90}})
+    started = runtime_for(project, drift_target=endpoint, drift_window="24h") \
+        .start_drift_baseline(TRAIN, lambda _: None)
+    (patch,) = sent("PATCH", f"{BETA}/{MONITOR}")
+    assert body(patch)["modelMonitoringTarget"] == {"vertexModel": {"model": MODEL,
+                                                                    "modelVersionId": "2"}}
+    assert f"{MODEL}@2" in started.detail
+    assert sent("GET", f"{BETA}/{MODEL}:listVersions") == []
+
+
+@responses.activate
+def test_an_endpoint_target_with_nothing_deployed_is_one_line(project):
+    endpoint = f"{RES}/endpoints/4242"
+    answer_baseline(monitor_exists=True)
+    responses.get(f"{BETA}/{endpoint}", json={"name": endpoint})
+    with pytest.raises(UserError) as caught:
+        runtime_for(project, drift_target=endpoint).start_drift_baseline(TRAIN, lambda _: None)
+    assert "\n" not in str(caught.value) and "no model deployed on the endpoint" in \
+        str(caught.value)
+    assert sent("PATCH", f"{BETA}/{MONITOR}") == []
 
 
 @responses.activate

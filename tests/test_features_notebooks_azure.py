@@ -264,7 +264,23 @@ def test_notebook_names_fit_azure_and_differ_per_environment(write_env):
     assert len(name) == 24 and name.startswith("abcdefghijklmno-")
     assert name == notebook_name(site, user)  # stable
     assert name != notebook_name(other, user)
-    assert notebook_name(site, "bob").startswith("bob-")
+    assert notebook_name(site, "bob").startswith("bob-n")
+
+
+def test_notebook_names_never_end_in_digits_only():
+    """Azure refuses a compute name ending in `-<digits>`: the old `-<8 hex digits>` suffix
+    was all decimal digits for user3 of the example (crc32 85017551)."""
+    import re
+    import zlib
+
+    from adapters.azure.resources import subscription
+
+    site = site_of(load_environment(EXAMPLE))
+    old = zlib.crc32(f"{subscription(site)}/{site.prefix}/user3".encode())
+    assert f"{old:08x}".isdigit()  # the case the old rule got wrong
+    name = notebook_name(site, "user3")
+    assert re.fullmatch(r"user3-n[0-9a-f]{7}", name) and len(name) <= 24
+    assert not re.search(r"-[0-9]+$", name)
 
 
 def test_idle_shutdown_below_azures_minimum_is_refused_in_one_line(tmp_path: Path):

@@ -20,7 +20,7 @@ CLOUDS = {
              "subscription_id: 00000000-0000-0000-0000-000000000000\n",
 }
 DRIFT = ("monitoring:\n  drift:\n    baseline: artifacts/drift/\n"
-         "    target: raw/requests/\n")
+         "    target: raw/requests/\n    features: [age, income]\n")
 STORE = ("features:\n  entities:\n    customer: {key: customer_id}\n  groups:\n"
          "    profile:\n      entity: customer\n      source: features/profile/\n"
          "      features: {tenure: int}\n")
@@ -31,12 +31,17 @@ BAD = [
     (DRIFT + "    threshold: 0\n", "monitoring.drift.threshold", "greater than 0"),
     (DRIFT + "    feature_thresholds: {age: -0.1}\n", "monitoring.drift.feature_thresholds.age",
      "greater than 0"),
-    (DRIFT + "    features: [age]\n    feature_thresholds: {income: 0.1}\n", "monitoring.drift",
-     "not in features"),
-    (DRIFT + "    schedule: '*/5 * * * *'\n", "monitoring.drift.schedule", "at most one run an hour"),
-    ("monitoring:\n  drift:\n    baseline: lake/drift/\n    target: raw/r/\n",
-     "monitoring.drift.baseline", "data buckets"),
-    ("monitoring:\n  drift:\n    target: raw/r/\n", "monitoring.drift.baseline", "required"),
+    (DRIFT + "    feature_thresholds: {tenure: 0.1}\n", "monitoring.drift", "not in features"),
+    (DRIFT + "    schedule: '*/5 * * * *'\n", "monitoring.drift.schedule", "every N hours"),
+    (DRIFT + "    schedule: '0 6 * * MON'\n", "monitoring.drift.schedule",
+     "forms every cloud's monitor accepts"),
+    (DRIFT.replace("    features: [age, income]\n", ""), "monitoring.drift.features",
+     "required"),
+    (DRIFT.replace("[age, income]", "[]"), "monitoring.drift.features", "at least 1"),
+    (DRIFT.replace("artifacts/drift/", "lake/drift/"), "monitoring.drift.baseline",
+     "data buckets"),
+    (DRIFT.replace("    baseline: artifacts/drift/\n", ""), "monitoring.drift.baseline",
+     "required"),
     (STORE.replace("      entity: customer\n", ""), "features", "expected an entity"),
     (STORE.replace("entity: customer", "entity: account"), "features", "expected one of customer"),
     (STORE.replace("{tenure: int}", "{}"), "features.groups.profile", "at least one feature"),
@@ -82,7 +87,7 @@ def test_aws_serverless_endpoint_captures_nothing_so_drift_on_it_is_refused(tmp_
     deployments log requests while they are up."""
     envs = tmp_path / "envs"
     envs.mkdir()
-    drift = "monitoring:\n  drift:\n    baseline: artifacts/drift/\n"
+    drift = "monitoring:\n  drift:\n    baseline: artifacts/drift/\n    features: [age]\n"
     (envs / "dev.yaml").write_text("name: dev\n" + CLOUDS["aws"] + drift)
     result = run_cli("synth", "--env-dir", str(envs), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
@@ -90,6 +95,19 @@ def test_aws_serverless_endpoint_captures_nothing_so_drift_on_it_is_refused(tmp_
     assert "monitoring.drift.target" in line and "serving.mode: realtime" in line
     assert "serverless endpoints on aws capture no requests" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_drift_on_an_endpoint_that_captures_nothing_is_refused_on_every_cloud(tmp_path: Path):
+    for cloud, ids in CLOUDS.items():
+        envs = tmp_path / cloud
+        envs.mkdir()
+        (envs / "dev.yaml").write_text(
+            "name: dev\n" + ids + "serving: {mode: realtime, data_capture_percent: 0}\n"
+            "monitoring:\n  drift:\n    baseline: artifacts/drift/\n    features: [age]\n")
+        result = run_cli("synth", "--env-dir", str(envs), "--out", str(tmp_path / "out"))
+        assert result.returncode == 2, (cloud, result.stderr)
+        (line,) = result.stderr.strip().splitlines()
+        assert "monitoring.drift.target" in line and "data_capture_percent above 0" in line
 
 
 def test_defaults_by_tier(write_env):

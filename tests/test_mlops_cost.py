@@ -244,6 +244,33 @@ def test_bigquery_feature_table_and_featureview(tmp_path):
         "google_vertex_ai_feature_online_store_featureview.customer_profile"].unpriced_reason
 
 
+def test_bigquery_views_and_external_tables_store_nothing_and_take_no_share(tmp_path):
+    """The GCP builder writes a native or external table per group plus a view Vertex AI
+    reads: only native tables split features.offline_stored_gb; the others cost $0, said."""
+    resources = {"google_bigquery_table": {
+        "native": {"table_id": "t"},
+        "native_vertex": {"table_id": "t_vertex", "view": {"query": "SELECT 1"}},
+        "files": {"table_id": "f", "external_data_configuration": {
+            "source_format": "PARQUET", "source_uris": ["gs://b/p/*.parquet"]}},
+        "files_vertex": {"table_id": "f_vertex", "view": {"query": "SELECT 1"}},
+        "summary": {"table_id": "s", "materialized_view": {"query": "SELECT 1"}}}}
+    by = priced(stack(tmp_path, "ml-dev", "gcp", resources, []))["by"]
+    native = by["google_bigquery_table.native"]
+    assert native.monthly == pytest.approx(5 * 0.02)  # the only native table: all 5 GB
+    assert "over 1 native table(s)" in native.components[0].note
+    for view in ("native_vertex", "files_vertex"):
+        cost = by[f"google_bigquery_table.{view}"]
+        assert cost.monthly == 0 and "view stores nothing" in cost.components[0].note
+    files = by["google_bigquery_table.files"]
+    assert files.monthly == 0 and "stays in its bucket" in files.components[0].note
+    summary = by["google_bigquery_table.summary"]  # stores its results: its own usage only
+    assert summary.monthly == 0 and "usage-based: set storage_gb" in summary.components[0].note
+    only_external = {"google_bigquery_table": {"files": resources["google_bigquery_table"][
+        "files"]}}
+    by = priced(stack(tmp_path / "b", "ml-dev", "gcp", only_external, []))["by"]
+    assert by["google_bigquery_table.files"].monthly == 0  # nothing native: no split
+
+
 def test_azapi_feature_store_entities_are_free_and_compute_instances_priced(tmp_path):
     ml = "Microsoft.MachineLearningServices/workspaces"
     resources = {"azapi_resource": {

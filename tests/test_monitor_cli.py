@@ -233,10 +233,13 @@ def test_a_stack_without_the_drift_outputs_is_refused(tmp_path, capsys, world, c
 @pytest.mark.parametrize(("args", "says"), [
     (("baseline", "--data", "train.csv"), "--data: expected the URI of the training data"),
     (("baseline", "--data", "s3://raw/t.csv", "--timeout", "0"),
-     "--timeout: expected a positive number of seconds, found 0"),
-    (("run", "--poll", "-1"), "--poll: expected a positive number of seconds, found -1"),
-    (("status", "--limit", "0"), "--limit: expected 1 to 200 runs, found 0"),
-    (("status", "--limit", "201"), "--limit: expected 1 to 200 runs, found 201"),
+     "--timeout: expected a number of seconds above 0 and at most 604800 (a week), found 0"),
+    (("run", "--poll", "-1"), ("--poll: expected a number of seconds above 0 and at most "
+     "604800 (a week), found -1")),
+    (("run", "--poll", "inf"), ("--poll: expected a number of seconds above 0 and at most "
+     "604800 (a week), found inf")),
+    (("status", "--limit", "0"), "--limit: expected 1 to 100 runs, found 0"),
+    (("status", "--limit", "101"), "--limit: expected 1 to 100 runs, found 101"),
     (("status", "--limit", "many"), "Invalid value for '--limit'"),
     (("status", "--html", "no/such/folder/drift.html"),
      "--html: expected a file in an existing folder, no/such/folder does not exist"),
@@ -514,3 +517,22 @@ def test_a_report_that_cannot_be_written_leaves_the_old_one_whole(tmp_path, caps
     assert report.read_text() == "the old report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drift.html", "environments",
                                                           "outputs.json"]
+
+
+def test_staging_into_a_gone_emulator_or_a_wrong_bucket_is_one_line(tmp_path):
+    from core.errors import UserError
+    from core.outputs import StackOutputs
+    from terraml.local.reports import stage_file
+
+    data = tmp_path / "requests.csv"
+    data.write_text("a,b\n1,2\n")
+    gone = StackOutputs({"bucket_raw": "lake-raw", "region": "us-east-1"}, "state",
+                        endpoint="http://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(UserError, match=r"^--to: cannot write s3://lake-raw/in/requests.csv in "
+                                        r"the local emulator \(") as info:
+        stage_file(gone, data, "raw/in/", "--to")
+    assert "\n" not in str(info.value)
+    with pytest.raises(UserError, match=r"--to: expected one of the data buckets .* found 'lake'"):
+        stage_file(gone, data, "lake/in/", "--to")
+    with pytest.raises(UserError, match=r"--to: expected <bucket>/<prefix>"):
+        stage_file(gone, data, "raw", "--to")

@@ -8,8 +8,8 @@ cron. Each feature's drift distance is published to CloudWatch as
 `feature_baseline_drift_<feature>`; an alarm per watched feature fires above the feature's
 threshold, and an EventBridge rule reports failed monitoring runs, both to the alerts topic.
 
-Least privilege: the monitoring role reads the environment's data buckets (training data for
-the baseline, production data for runs), writes only under the baseline and report prefixes,
+Least privilege: the monitoring role reads only the baseline and the target (the data-lake
+prefix, or the endpoint's data capture), writes only under the baseline and report prefixes,
 uses only the environment key, writes only processing-job logs and publishes only Model
 Monitor's metric namespaces. Provider 5.x arguments only (no `region`).
 """
@@ -55,7 +55,7 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.aws.adapter import AwsAdapter
-from adapters.aws.identity import READ_OBJECTS, USE_KEY, VPC_ACCESS, WRITE_OBJECTS
+from adapters.aws.identity import USE_KEY, VPC_ACCESS, WRITE_OBJECTS
 from adapters.aws.refs import (
     AwsDataRefs,
     AwsIdentityRefs,
@@ -91,6 +91,7 @@ METRIC_PREFIX = "feature_baseline_drift_"
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
 EXECUTION_FAILED = "SageMaker Processing Job State Change"
+CAPTURE_PREFIX = "data-capture"  # where serving.py's data capture writes, per endpoint
 
 
 @dataclass(kw_only=True)
@@ -132,8 +133,13 @@ def drift(adapter: AwsAdapter, scope: Construct, props: DriftProps, *, key: AwsK
     baseline_uri = _join(f"s3://{baseline_bucket.bucket}", baseline_prefix)
     reports_uri = f"s3://{buckets['artifacts'].bucket}/{REPORTS_PREFIX}"
     name = f"{site.prefix}-drift"
-    role, access = _role(scope, site, spec, data, key, image, account, partition)
     endpoint = spec.watches_endpoint() and serving is not None
+    reads = [(spec.baseline_bucket(), baseline_prefix)]
+    if endpoint:
+        reads.append(("artifacts", f"{CAPTURE_PREFIX}/{serving.endpoint.name}"))
+    else:
+        reads.append((spec.target_bucket(), spec.target_prefix().strip("/")))
+    role, access = _role(scope, site, spec, data, key, image, account, partition, reads)
     if endpoint:
         job_input = SagemakerDataQualityJobDefinitionDataQualityJobInput(
             endpoint_input=SagemakerDataQualityJobDefinitionDataQualityJobInputEndpointInput(
@@ -158,7 +164,9 @@ def drift(adapter: AwsAdapter, scope: Construct, props: DriftProps, *, key: AwsK
     definition = SagemakerDataQualityJobDefinition(
         scope, "drift-job", name=name, role_arn=role.arn,
         data_quality_app_specification=(
-            SagemakerDataQualityJobDefinitionDataQualityAppSpecification(image_uri=image)),
+            SagemakerDataQualityJobDefinitionDataQualityAppSpecification(
+                image_uri=image,  # the per-feature metrics the alarms watch
+                environment={"publish_cloudwatch_metrics": "Enabled"})),
         data_quality_baseline_config=SagemakerDataQualityJobDefinitionDataQualityBaselineConfig(
             constraints_resource=(
                 SagemakerDataQualityJobDefinitionDataQualityBaselineConfigConstraintsResource(
@@ -184,7 +192,7 @@ def drift(adapter: AwsAdapter, scope: Construct, props: DriftProps, *, key: AwsK
         stopping_condition=SagemakerDataQualityJobDefinitionStoppingCondition(
             max_runtime_in_seconds=MAX_RUNTIME_SECONDS),
         depends_on=[access])  # SageMaker checks the role when the definition is created
-    expression = _cron(spec).aws()
+    expression = schedule_expression(_cron(spec))
     schedule = SagemakerMonitoringSchedule(
         scope, "drift-schedule", name=name,
         monitoring_schedule_config=SagemakerMonitoringScheduleMonitoringScheduleConfig(
@@ -218,6 +226,16 @@ def _cron(spec: Drift) -> Cron:
     return parse(spec.schedule)
 
 
+def schedule_expression(cron: Cron) -> str:
+    """Model Monitor's form of the neutral schedule (core allows minute 0, hour `*`, `H` or
+    `*/N`, the other fields `*`): `cron(0 * ? * * *)` hourly, `cron(0 H ? * * *)` daily at H,
+    `cron(0 0/N ? * * *)` every N hours from midnight."""
+    hour = cron.fields[1]
+    if hour.startswith("*/"):
+        hour = f"0/{hour[2:]}"
+    return f"cron(0 {hour} ? * * *)"
+
+
 def _join(root: str, prefix: str) -> str:
     return f"{root}/{prefix}" if prefix else root
 
@@ -227,7 +245,8 @@ def _prefix_objects(bucket_arn: str, prefix: str) -> str:
 
 
 def _role(scope: Construct, site: Site, spec: Drift, data: AwsDataRefs, key: AwsKeyRefs,
-          image: str, account: str, partition: str):
+          image: str, account: str, partition: str, reads: list[tuple[str, str]]):
+    """The monitoring role; `reads` the (bucket, prefix) of the baseline and the target."""
     buckets = data.buckets
     baseline = buckets[spec.baseline_bucket()]
     artifacts = buckets["artifacts"]
@@ -235,12 +254,17 @@ def _role(scope: Construct, site: Site, spec: Drift, data: AwsDataRefs, key: Aws
     logs = f"arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/ProcessingJobs"
     registry, _, _ = image.partition(".")
     analyzer = f"arn:{partition}:ecr:{region}:{registry}:repository/{ANALYZER_REPOSITORY}"
-    bucket_arns = [b.arn for b in buckets.values()]
+    arns = {name: buckets[name].arn for name, _ in reads}
     return service_role(scope, "drift-role", f"{site.prefix}-drift",
                         f"terraml {site.name}: SageMaker Model Monitor (drift) runs",
                         "sagemaker.amazonaws.com", account, [
-        policy.allow("ReadEnvironmentData", READ_OBJECTS,
-                     [*bucket_arns, *[f"{arn}/*" for arn in bucket_arns]]),
+        policy.allow("ReadBaselineAndTarget", ["s3:GetObject", "s3:GetObjectVersion"],
+                     [_prefix_objects(arns[name], prefix) for name, prefix in reads]),
+        policy.allow("ListBaselineAndTarget", ["s3:ListBucket"], list(arns.values()),
+                     {"StringLike": {"s3:prefix": [
+                         item for _, prefix in reads
+                         for item in ((prefix, f"{prefix}/*") if prefix else ("*",))]}}),
+        policy.allow("LocateBaselineAndTarget", ["s3:GetBucketLocation"], list(arns.values())),
         policy.allow("WriteBaselineAndReports", WRITE_OBJECTS,
                      [_prefix_objects(baseline.arn, spec.baseline_prefix().strip("/")),
                       f"{artifacts.arn}/{REPORTS_PREFIX}/*"]),

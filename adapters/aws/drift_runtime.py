@@ -41,6 +41,9 @@ DATASET_PATH = "/opt/ml/processing/input/dataset"
 CONSTRAINTS_PATH = "/opt/ml/processing/baseline/constraints"
 STATISTICS_PATH = "/opt/ml/processing/baseline/stats"
 DRIFT_CHECK = "baseline_drift_check"
+CSV_FORMAT = {"csv": {"header": True}}  # the training data and data-lake targets
+CAPTURE_FORMAT = {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput"]}}
+MAX_RESULTS = 100  # the List* calls' ceiling
 VOLUME_GB = 20
 _DISTANCE = re.compile(r"distance:\s*([0-9.eE+-]+)")
 
@@ -80,15 +83,18 @@ class AwsDriftCalls:
         baseline = self._drift_output("drift_baseline_uri")
         reports = self._drift_output("drift_reports_uri").rstrip("/")
         target = self._drift_output("drift_target")
-        if not target.startswith("s3://"):
-            target = self._capture_uri(target)
+        dataset_format = CSV_FORMAT
+        if not target.startswith("s3://"):  # the endpoint's captured requests
+            target, dataset_format = self._capture_uri(target), CAPTURE_FORMAT
         name = self._drift_job_name("run")
         self._analyzer_job(name, target, f"{reports}/runs/{name}", {
             "baseline_constraints": f"{CONSTRAINTS_PATH}/constraints.json",
             "baseline_statistics": f"{STATISTICS_PATH}/statistics.json",
+            "dataset_format": json.dumps(dataset_format),
         }, extra_inputs=[("constraints", f"{baseline}/constraints.json", CONSTRAINTS_PATH),
                          ("statistics", f"{baseline}/statistics.json", STATISTICS_PATH)])
-        return self._run(self.sm("DescribeProcessingJob", ProcessingJobName=name))
+        return self._run(self.sm("DescribeProcessingJob", ProcessingJobName=name),
+                         self._reported_above())
 
     def drift_runs(self, limit: int = 20) -> list[DriftRun]:
         """ListMonitoringExecutions of the schedule and ListProcessingJobs of the one-off
@@ -96,10 +102,12 @@ class AwsDriftCalls:
         monitor = self._drift_output("drift_monitor")
         executions = self.sm("ListMonitoringExecutions", MonitoringScheduleName=monitor,
                              SortBy="CreationTime", SortOrder="Descending",
-                             MaxResults=limit).get("MonitoringExecutionSummaries", [])
+                             MaxResults=min(limit, MAX_RESULTS)).get(
+            "MonitoringExecutionSummaries", [])
         oneoff = self.sm("ListProcessingJobs", NameContains=f"{self.env.prefix}-drift-run-",
                          SortBy="CreationTime", SortOrder="Descending",
-                         MaxResults=limit).get("ProcessingJobSummaries", [])
+                         MaxResults=min(limit, MAX_RESULTS)).get("ProcessingJobSummaries", [])
+        floor = self._reported_above()  # one read of the baseline's constraints for all runs
         found: list[tuple[datetime | None, DriftRun]] = []
         for execution in executions:
             arn = execution.get("ProcessingJobArn")
@@ -107,7 +115,7 @@ class AwsDriftCalls:
                                          PENDING)
             if arn and state == SUCCEEDED:
                 run = self._run(self.sm("DescribeProcessingJob",
-                                        ProcessingJobName=arn.rsplit("/", 1)[-1]))
+                                        ProcessingJobName=arn.rsplit("/", 1)[-1]), floor)
             else:
                 run = DriftRun(run_id=arn or str(execution.get("ScheduledTime", "")),
                                state=state, started=execution.get("CreationTime"),
@@ -115,7 +123,7 @@ class AwsDriftCalls:
             found.append((execution.get("CreationTime"), run))
         for job in oneoff:
             run = self._run(self.sm("DescribeProcessingJob",
-                                    ProcessingJobName=job["ProcessingJobName"]))
+                                    ProcessingJobName=job["ProcessingJobName"]), floor)
             found.append((job.get("CreationTime"), run))
         found.sort(key=lambda item: item[0] or datetime.min.replace(tzinfo=timezone.utc),
                    reverse=True)
@@ -151,7 +159,7 @@ class AwsDriftCalls:
         self.sm("CreateProcessingJob", ProcessingJobName=name,
                 RoleArn=self._drift_output("drift_role"),
                 AppSpecification={"ImageUri": self._drift_output("drift_image")},
-                Environment={"dataset_format": json.dumps({"csv": {"header": True}}),
+                Environment={"dataset_format": json.dumps(CSV_FORMAT),
                              "dataset_source": DATASET_PATH, "output_path": OUTPUT_PATH,
                              "publish_cloudwatch_metrics": "Disabled", **environment},
                 ProcessingInputs=inputs,
@@ -182,18 +190,20 @@ class AwsDriftCalls:
                             "its configuration): deploy it with serving.data_capture_percent")
         return f"{destination.rstrip('/')}/{endpoint}/"
 
-    def _run(self, job: dict[str, Any]) -> DriftRun:
+    def _run(self, job: dict[str, Any], floor: float | None) -> DriftRun:
+        """One run; `floor` is `_reported_above()`, read once by the caller."""
         state = JOB_STATES.get(job.get("ProcessingJobStatus", ""), PENDING)
         features: list[FeatureDrift] = []
         if state == SUCCEEDED:
-            features = self._features(_output_uri(job))
+            features = self._features(_output_uri(job), floor)
         return DriftRun(run_id=job.get("ProcessingJobName", job.get("ProcessingJobArn", "")),
                         state=state, started=job.get("CreationTime"), features=features,
                         detail=job.get("FailureReason", ""))
 
-    def _features(self, output: str | None) -> list[FeatureDrift]:
-        """Per-feature drift of one finished run, from its constraint_violations.json (the
-        distances) and statistics.json (the features it saw)."""
+    def _features(self, output: str | None, floor: float | None) -> list[FeatureDrift]:
+        """Per-feature drift of the declared features in one finished run, from its
+        constraint_violations.json (the distances; a missing column, type change or other
+        violation counts as drifted) and statistics.json (the features it saw)."""
         if not output:
             return []
         limits = self.outputs.get("drift_thresholds") or {}
@@ -202,22 +212,23 @@ class AwsDriftCalls:
             "violations", [])
         stats = self._s3_json(f"{output}/statistics.json") or {}
         seen = [f["name"] for f in stats.get("features", [])]
-        watched = list(self.outputs.get("drift_features") or []) or seen
+        watched = list(self.outputs.get("drift_features") or [])
         scores: dict[str, float | None] = {}
+        broken: set[str] = set()  # missing column, type change, ...: drifted, whatever distance
         for violation in violations:
             feature = violation.get("feature_name", "")
             match = _DISTANCE.search(violation.get("description", ""))
             if violation.get("constraint_check_type") == DRIFT_CHECK and match:
                 scores[feature] = float(match.group(1))
             elif violation.get("constraint_check_type") != DRIFT_CHECK:
-                scores.setdefault(feature, None)  # missing column, type change: no distance
-        floor = self._reported_above()
+                scores.setdefault(feature, None)
+                broken.add(feature)
         result = []
         for feature in watched:
             threshold = float(limits.get(feature, default))
             if feature in scores:
                 score = scores[feature]
-                drifted = score is None or score > threshold
+                drifted = feature in broken or score is None or score > threshold
             else:
                 score = 0.0 if feature in seen and floor == 0 else None
                 drifted = feature not in seen

@@ -3,7 +3,11 @@
 The monitor is an Azure ML model monitor: a `MonitorSchedule` (name `drift_monitor`) whose
 `MonitorDefinition` holds data drift signals comparing production data (`drift_target`: a
 data-lake folder through the stack's datastore, or the live online deployment's collected
-model inputs) with the baseline, a data asset version registered from the training data.
+model inputs) with the baseline, the training data. Azure ML's monitor reads production and
+reference data as MLTable (without a preprocessing component), so the training data and a
+data-lake target are registered as MLTable data asset versions: an `MLTable` file that reads
+the CSV file / folder in place (`read_delimited`), uploaded by the SDK to the workspace's
+default datastore (`mltable`).
 Scores are Azure ML's normalized Wasserstein distance (numeric features) and Jensen-Shannon
 distance (categorical ones); Azure ML holds one threshold per data type and signal, so each
 distinct threshold of the file gets a signal of its own (`signal_groups`). Runs execute on
@@ -25,11 +29,14 @@ Uses from `AzureRuntime`: `env`, `outputs`, `ml`, `call`, `workspace_id`, `timeo
 from __future__ import annotations
 
 import re
+import tempfile
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 from azure.ai.ml import Input
 from azure.ai.ml.entities import (
     AlertNotification,
@@ -65,32 +72,36 @@ from core.cron import parse
 from core.drift import Drift
 from core.errors import UserError
 
-SIGNAL = "data_drift"  # the signal of the default threshold; others: data_drift_<t * 1000>
+SIGNAL = "data_drift"  # the first threshold's signal; the others: data_drift_2, data_drift_3, ...
 # The scores the signals compute, as MLflow tags name them (compared without case and "_").
 METRICS = ("normalizedwassersteindistance", "jensenshannondistance")
 BREACHED_TAG = "azureml_modelmonitor_threshold_breached"
 DATA_URI = re.compile(r"^(azureml://\S+|https://[a-z0-9]{3,24}\.blob\.core\.windows\.net/\S+)$")
 ARM_SCOPE = "https://management.azure.com/.default"
 MATCH_SLACK = timedelta(hours=1)
+DATA_TAG = "terraml-data"  # on an MLTable asset: the CSV file / folder its MLTable reads
 
 
-def signal_groups(drift: Drift) -> dict[str, tuple[float, list[str] | None]]:
-    """Signal name -> (threshold, features; None = every column) for the file's thresholds:
-    the default threshold's features in `data_drift`, each other threshold in
-    `data_drift_<threshold in thousandths>`."""
-    by_threshold: dict[float, list[str]] = defaultdict(list)
-    for feature in drift.features or list(drift.feature_thresholds):
-        by_threshold[float(drift.threshold_of(feature))].append(feature)
-    default = float(drift.threshold)
-    groups: dict[str, tuple[float, list[str] | None]] = {}
-    if not drift.features:  # every column at the default threshold (overrides add signals)
-        groups[SIGNAL] = (default, None)
-    elif by_threshold.get(default):
-        groups[SIGNAL] = (default, by_threshold[default])
-    for threshold, features in sorted(by_threshold.items()):
-        if threshold != default:
-            groups[f"{SIGNAL}_{round(threshold * 1000)}"] = (threshold, features)
-    return groups
+def mltable(uri: str) -> str:
+    """The `MLTable` file reading the CSV file `uri`, or every file of the folder `uri/`."""
+    return yaml.safe_dump({
+        "type": "mltable",
+        "paths": [{"folder" if uri.endswith("/") else "file": uri}],
+        "transformations": [{"read_delimited": {
+            "delimiter": ",", "header": "all_files_same_headers", "encoding": "utf8"}}]},
+        sort_keys=False)
+
+
+def signal_groups(drift: Drift) -> dict[str, tuple[float, list[str]]]:
+    """Signal name -> (threshold, features): one signal per distinct threshold of the watched
+    features, named by position in the order the thresholds first appear in `features`
+    (`data_drift`, `data_drift_2`, ...); every feature is in exactly one signal, at its own
+    threshold."""
+    by_threshold: dict[float, list[str]] = {}
+    for feature in drift.features:
+        by_threshold.setdefault(float(drift.threshold_of(feature)), []).append(feature)
+    return {SIGNAL if position == 1 else f"{SIGNAL}_{position}": (threshold, features)
+            for position, (threshold, features) in enumerate(by_threshold.items(), 1)}
 
 
 def lookback(drift: Drift) -> str:
@@ -111,29 +122,28 @@ class AzureDriftCalls:
     _credential: Any
 
     def start_drift_baseline(self, data_uri: str, progress: Progress) -> DriftBaseline:
-        """CreateDataVersion (`<drift_monitor>-baseline`, version = UTC time, path
-        `data_uri`), GetOnlineEndpoint when the target is the endpoint (its live deployment),
-        then CreateSchedule: the monitor schedule with one data drift signal per threshold."""
+        """CreateDataVersion (MLTable `<drift_monitor>-baseline`, version = UTC time, reading
+        `data_uri`), then GetOnlineEndpoint when the target is the endpoint (its live
+        deployment) or CreateDataVersion (MLTable `<drift_monitor>-production` reading the
+        data-lake target), then CreateSchedule: the monitor schedule with one data drift signal
+        per threshold."""
         spec = self._drift()
         if not DATA_URI.match(data_uri or ""):
             raise UserError(f"--data: expected the training data (CSV) as an azureml:// URI or "
                             f"https://<account>.blob.core.windows.net/<container>/<path>, "
                             f"found {data_uri!r}")
         name, target = self.outputs.require("drift_monitor", "drift_target")
-        asset_type = "uri_folder" if data_uri.endswith("/") else "uri_file"
         version = f"{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
         progress(f"registering the baseline {name}-baseline:{version} from {data_uri}")
-        asset = self.call("CreateDataVersion", lambda: self.ml.data.create_or_update(Data(
-            name=f"{name}-baseline", version=version, type=asset_type, path=data_uri,
-            description=f"terraml {self.env.name}: drift baseline (training data)",
-            tags=dict(self.env.all_tags()))))
+        asset = self._mltable(f"{name}-baseline", version, data_uri,
+                              "drift baseline (training data)")
         reference = ReferenceData(input_data=Input(
-            type=asset_type, path=f"azureml:{asset.name}:{asset.version}"),
+            type="mltable", path=f"azureml:{asset.name}:{asset.version}"),
             data_context="training")
-        monitored, production = self._production(spec, str(target))
+        monitored, production = self._production(spec, str(target), version)
         signals = {signal: DataDriftSignal(
             production_data=production, reference_data=reference,
-            features=features if features is not None else "all_features",
+            features=features,
             metric_thresholds=DataDriftMetricThreshold(
                 numerical=NumericalDriftMetrics(normalized_wasserstein_distance=threshold),
                 categorical=CategoricalDriftMetrics(jensen_shannon_distance=threshold)),
@@ -154,7 +164,7 @@ class AzureDriftCalls:
         self.call("CreateSchedule", lambda: self.ml.schedules.begin_create_or_update(schedule)
                   .result(timeout=self.timeout_seconds))
         return DriftBaseline(job=f"azureml:{asset.name}:{asset.version}", state=SUCCEEDED,
-                             uri=str(asset.path or data_uri), features=list(spec.features),
+                             uri=data_uri, features=list(spec.features),
                              detail=f"monitor {name} compares {target} with it on '{cron}' UTC")
 
     def drift_baseline(self, job: str) -> DriftBaseline:
@@ -170,10 +180,10 @@ class AzureDriftCalls:
         name = self.outputs.require("drift_monitor")[0]
         schedule = self.call("GetSchedule", lambda: self._schedule(name))
         if schedule is None:
-            return DriftBaseline(job=job, state=FAILED, uri=str(asset.path or ""),
+            return DriftBaseline(job=job, state=FAILED, uri=_read(asset),
                                  detail=f"no monitor schedule {name}: run `terraml monitor "
                                         "baseline` again")
-        return DriftBaseline(job=job, state=SUCCEEDED, uri=str(asset.path or ""),
+        return DriftBaseline(job=job, state=SUCCEEDED, uri=_read(asset),
                              features=list(self._drift().features),
                              detail=f"monitor {name} is "
                                     f"{'enabled' if schedule.is_enabled else 'disabled'}")
@@ -226,13 +236,29 @@ class AzureDriftCalls:
         except ResourceNotFoundError:
             return None
 
-    def _production(self, spec: Drift, target: str
+    def _mltable(self, name: str, version: str, uri: str, what: str) -> Data:
+        """CreateDataVersion: the MLTable data asset `name`:`version` reading `uri` in place,
+        a local folder holding only its `MLTable` file, which the SDK uploads."""
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "MLTable").write_text(mltable(uri))
+            return self.call("CreateDataVersion", lambda: self.ml.data.create_or_update(Data(
+                name=name, version=version, type="mltable", path=folder,
+                description=f"terraml {self.env.name}: {what}, MLTable over {uri}",
+                tags={**dict(self.env.all_tags()), DATA_TAG: uri})))
+
+    def _production(self, spec: Drift, target: str, version: str
                     ) -> tuple[MonitoringTarget | None, ProductionData | None]:
         """(monitoring target, production data): the live deployment (Azure ML reads its
-        collected model inputs) or the data-lake folder `target`."""
+        collected model inputs) or the data-lake folder `target`, registered as the MLTable
+        `<drift_monitor>-production`:`version`."""
         if not spec.watches_endpoint():
+            name = self.outputs.require("drift_monitor")[0]
+            folder = target if target.endswith("/") else f"{target}/"
+            asset = self._mltable(f"{name}-production", version, folder,
+                                  "drift production data")
             return None, ProductionData(
-                input_data=Input(type="uri_folder", path=target), data_context="model_inputs",
+                input_data=Input(type="mltable", path=f"azureml:{asset.name}:{asset.version}"),
+                data_context="model_inputs",
                 data_window=BaselineDataRange(lookback_window_size=lookback(spec),
                                               lookback_window_offset="P0D"))
         endpoint = target.removeprefix("azureml:")
@@ -286,6 +312,11 @@ class AzureDriftCalls:
             points[feature].extend((int(m.get("step") or 0), float(m["value"]))
                                    for m in history.get("metrics", []))
         return points
+
+
+def _read(asset: Any) -> str:
+    """The data an asset holds: the CSV file / folder its MLTable reads."""
+    return str((getattr(asset, "tags", None) or {}).get(DATA_TAG) or asset.path or "")
 
 
 def _plain(metric: str | None) -> str:

@@ -9,7 +9,8 @@ stopped by Azure after `idle_shutdown_minutes` idle (Azure takes 15 to 4320), ro
 signed-in user.
 
 Name rule (Azure compute names: at most 24 characters, unique in the region): the user name
-cut to 15 characters, `-`, and 8 hex digits of crc32("<subscription>/<prefix>/<user>"); the
+cut to 15 characters, `-n` and 7 hex digits of crc32("<subscription>/<prefix>/<user>") (its
+low 28 bits; the `n` because Azure refuses a name ending in `-<digits only>`); the
 `notebooks` output maps each user to it, and `status` / `stop-idle` list every compute instance
 of the workspace.
 
@@ -48,8 +49,8 @@ USER_TAG = "terraml-user"
 
 def notebook_name(site: Site[AzureIds], user: str) -> str:
     """The compute instance name of `user` (see the module docstring for the rule)."""
-    digest = zlib.crc32(f"{az.subscription(site)}/{site.prefix}/{user}".encode())
-    return f"{user[:15]}-{digest:08x}"
+    digest = zlib.crc32(f"{az.subscription(site)}/{site.prefix}/{user}".encode()) & 0xFFFFFFF
+    return f"{user[:15]}-n{digest:07x}"
 
 
 @AzureAdapter.implementation("notebooks")

@@ -8,7 +8,8 @@ baseline` creates them (adapters/gcp/drift_runtime.py). This module makes what t
 - least privilege for the Vertex AI service agent, which runs the monitoring jobs (v2 monitors
   take no service account): object read on the baseline and data-lake target prefixes and
   object admin on the reports prefix only, by conditional bucket IAM (the `Bucket` clause
-  lets it list the bucket's object names, which IAM checks on the bucket);
+  lets it list the bucket's object names, which IAM checks on the bucket); prefixes end in
+  `/`, so a sibling prefix is not covered, and the target must not overlap the baseline;
 - for `target: endpoint`, request-response logging of the endpoint into the stack's CMEK
   BigQuery dataset (the monitor's target data) and the agent's right to write that table;
 - alerts: the monitor notifies the stack's channels itself (`drift_channels`), and it logs
@@ -16,7 +17,7 @@ baseline` creates them (adapters/gcp/drift_runtime.py). This module makes what t
 
 Contract: `drift(...)` returns `GcpDriftRefs` with the neutral outputs `drift_monitor`
 (`<prefix>-drift`: the model monitor's display name and id), `drift_baseline_uri`,
-`drift_reports_uri` (gs:// prefixes ending in `/`), `drift_target` (gs://<bucket>/<prefix> of
+`drift_reports_uri` (gs:// prefixes ending in `/`), `drift_target` (gs://<bucket>/<prefix>/ of
 the production CSVs, or the endpoint's resource name), `drift_features`, `drift_thresholds`
 ({"default": t, <feature>: t}), `drift_schedule` (five-field cron, UTC), and the GCP extras the
 runtime needs: `drift_model` (the Model Registry model watched), `drift_kms_key`,
@@ -63,6 +64,7 @@ from adapters.gcp.refs import (
 from adapters.gcp.settings import GcpIds
 from core.cron import parse
 from core.drift import Drift
+from core.errors import UserError
 from core.props import DriftProps, Site
 
 AGENT = "serviceAccount:service-{number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
@@ -121,9 +123,10 @@ def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpK
         _log_endpoint_requests(scope, site, serving, data, agent)
         window = f"{window_hours(spec)}h"
     else:
-        bucket = buckets[spec.target_bucket() or ""]
-        _grant(scope, "drift-target-read", bucket, spec.target_prefix(), READ, agent)
-        target = f"gs://{bucket.name}/{spec.target_prefix()}"
+        _check_target(site, spec)
+        bucket, prefix = buckets[spec.target_bucket() or ""], _folder(spec.target_prefix())
+        _grant(scope, "drift-target-read", bucket, prefix, READ, agent)
+        target = f"gs://{bucket.name}/{prefix}"
         window = ""
     alert = _anomaly_alert(scope, site, monitor, monitoring)
     outputs = {
@@ -141,6 +144,19 @@ def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpK
         "drift_window": window,
     }
     return GcpDriftRefs(outputs=outputs, alert=alert)
+
+
+def _check_target(site: Site[GcpIds], spec: Drift) -> None:
+    """A data-lake target must not overlap the baseline: the monitor would read the baseline
+    copy as production data (or the agent's target read would cover the baseline)."""
+    if spec.target_bucket() != spec.baseline_bucket():
+        return
+    target, baseline = _folder(spec.target_prefix()), _folder(spec.baseline_prefix())
+    if target.startswith(baseline) or baseline.startswith(target):
+        raise UserError(site.where("monitoring.drift.target", (
+            f"expected a prefix apart from the baseline's ({spec.baseline}), found "
+            f"{spec.target}, which {'lies under' if target.startswith(baseline) else 'contains'}"
+            " it")))
 
 
 def _folder(prefix: str) -> str:

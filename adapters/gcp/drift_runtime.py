@@ -7,10 +7,11 @@ Terraform made the grants, the alert and the `drift_*` outputs (adapters/gcp/dri
    monitor reads only the stack's bucket, where the Vertex AI service agent may read;
 2. its header and first rows give the schema: a column whose sampled values are all numbers
    is numeric (Jensen-Shannon divergence), any other categorical (L-infinity distance);
-3. the model monitor `drift_monitor` (created, or patched when it exists) targets the latest
-   version of the registry model `drift_model`, with the copy as its training dataset, the
-   feature drift spec (features, `drift_thresholds` as alert conditions), the stack's
-   notification channels plus Cloud Logging, the reports directory and the CMEK key;
+3. the model monitor `drift_monitor` (created, or patched when it exists) targets the model
+   version the endpoint serves (largest traffic share) when `drift_target` is the endpoint,
+   else the newest version of the registry model `drift_model`, with the copy as its training
+   dataset, the feature drift spec (features, `drift_thresholds` as alert conditions), the
+   stack's notification channels plus Cloud Logging, the reports directory and the CMEK key;
 4. a Vertex AI schedule (`drift_schedule`, UTC) creates a monitoring job on `drift_target`
    each time; schedules an earlier baseline made are deleted.
 
@@ -81,7 +82,8 @@ class GcpDriftCalls:
 
     def start_drift_baseline(self, data_uri: str, progress: Progress) -> DriftBaseline:
         """Copy the training CSV under `drift_baseline_uri`, create or update the model monitor
-        on the registry model's latest version, and replace its schedule."""
+        on the served (endpoint target) or newest registered model version, and replace its
+        schedule."""
         found = CSV_URI.match(data_uri.strip())
         if not found:
             raise UserError(f"--data: expected the training data as one CSV object, "
@@ -169,7 +171,12 @@ class GcpDriftCalls:
             params["rewriteToken"] = done["rewriteToken"]
 
     def _latest_version(self) -> tuple[str, str]:
-        """(registry model, its newest version id); `UserError` before any version."""
+        """(model, version) to monitor: for an endpoint target, the one the endpoint serves
+        (the deployed model with the largest traffic share); for a data-lake target, the
+        registry model's newest version. `UserError` before any version."""
+        target = self.outputs.get("drift_target") or ""
+        if target and not target.startswith("gs://"):
+            return self._served_version(target)
         model = self.outputs.get("drift_model") or self.registry_model()
         found = self.rest("ListModelVersions", "GET", f"{self._beta}/{model}:listVersions",
                           params={"pageSize": 1000}, missing_ok=True) or {}
@@ -180,6 +187,20 @@ class GcpDriftCalls:
                             "(terraml deploy-model or the pipeline) before terraml monitor "
                             "baseline")
         return model, versions[-1]
+
+    def _served_version(self, endpoint: str) -> tuple[str, str]:
+        """GetEndpoint: (model, version) of the deployed model with the largest traffic
+        share; `UserError` when nothing is deployed."""
+        found = self.rest("GetEndpoint", "GET", f"{self._beta}/{endpoint}",
+                          missing_ok=True) or {}
+        split = found.get("trafficSplit") or {}
+        deployed = [m for m in found.get("deployedModels", []) if m.get("model")]
+        if not deployed:
+            raise UserError(f"{endpoint}: no model deployed on the endpoint yet: deploy one "
+                            "(terraml deploy-model) before terraml monitor baseline")
+        served = max(deployed, key=lambda m: int(split.get(m.get("id", ""), 0)))
+        model, _, alias = served["model"].partition("@")
+        return model, served.get("modelVersionId") or alias
 
     def _monitor_body(self, monitor: str, model: str, version: str,
                       schema: list[dict[str, str]], baseline: str, reports: str,
@@ -214,7 +235,7 @@ class GcpDriftCalls:
         target, window = self.outputs.require("drift_target")[0], \
             self.outputs.get("drift_window") or ""
         if target.startswith("gs://"):
-            data = _csv_input(f"{target}**.csv")  # every CSV under the prefix
+            data = _csv_input(f"{target.rstrip('/')}/**.csv")  # every CSV under the prefix
         else:
             data = {"vertexEndpointLogs": {"endpoints": [target]}}
             if window:

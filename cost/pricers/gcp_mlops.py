@@ -11,7 +11,7 @@ import re
 
 from cost.inputs import Resource
 from cost.machine_rates import NoRate, machine_rate
-from cost.model import HOURS_PER_MONTH, ResourceCost
+from cost.model import HOURS_PER_MONTH, CostComponent, ResourceCost
 from cost.pricers import (
     PricingContext,
     block,
@@ -133,20 +133,38 @@ def feature_view(resource: Resource, ctx: PricingContext) -> ResourceCost:
         usage_note(hours, "monthly_sync_hours"))])
 
 
+NO_STORAGE = {  # a table of these kinds keeps no data of its own in BigQuery storage
+    "view": "a view stores nothing in BigQuery: it reads its source tables",
+    "external_data_configuration": "an external table's data stays in its bucket, priced "
+                                   "there",
+}
+
+
+def _native(resource: Resource) -> bool:
+    """A table holding its own rows (not a view, materialized view or external table)."""
+    return not any(blocks(resource.values, kind) for kind in (*NO_STORAGE, "materialized_view"))
+
+
 @pricer("google_bigquery_table")
 def bigquery_table(resource: Resource, ctx: PricingContext) -> ResourceCost:
-    """Active logical storage of the table: usage `storage_gb`, else the feature store's
-    `features.offline_stored_gb` split evenly across the project's tables (a terraml stack's
-    tables are its offline feature store). Queries are priced on the dataset (usage)."""
+    """Active logical storage of the table: usage `storage_gb`, else, for a native table, the
+    feature store's `features.offline_stored_gb` split evenly across the project's native
+    tables (a terraml stack's tables are its offline feature store). A view or an external
+    table stores nothing in BigQuery: $0 with the reason. A materialized view stores its
+    results (billed): usage `storage_gb` only. Queries are priced on the dataset (usage)."""
+    for kind, why in NO_STORAGE.items():
+        if blocks(resource.values, kind):
+            return ResourceCost(resource.address, resource.type, [CostComponent(
+                "Storage (active, logical)", "GB", 0, 0.0, note=why)])
     price = ctx.price(resource, "bigquery", "active logical storage", "storage")
     if price is None:
         return unpriced(resource, f"no BigQuery storage price for {ctx.region(resource)}")
     gb = ctx.usage(resource, "storage_gb")
     note = ""
     stored = (ctx.project.usage.get("features") or {}).get("offline_stored_gb")
-    if gb is None and stored is not None:
-        tables = sum(1 for r in ctx.project.resources if r.type == resource.type) or 1
+    if gb is None and stored is not None and _native(resource):
+        tables = sum(1 for r in ctx.project.resources if r.type == resource.type and _native(r))
         gb = float(stored) / tables
-        note = f"features.offline_stored_gb {stored:g} GB over {tables} table(s)"
+        note = f"features.offline_stored_gb {stored:g} GB over {tables} native table(s)"
     return ResourceCost(resource.address, resource.type, [component(
         "Storage (active, logical)", "GB", gb, price, usage_note(gb, "storage_gb", note))])

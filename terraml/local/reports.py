@@ -47,8 +47,7 @@ def stage_report(outputs: StackOutputs, metrics: dict[str, float]) -> str:
 
     bucket, pipeline = outputs.require("bucket_artifacts", "pipeline_name")
     key = f"pipelines/{pipeline}/{STAGED}/evaluate/{METRICS_FILE}"
-    _s3(outputs).put_object(Bucket=bucket, Key=key, Body=json.dumps(metrics).encode(),
-                            ContentType="application/json")
+    _put(outputs, bucket, key, json.dumps(metrics).encode(), "pipeline stage-report")
     return f"s3://{bucket}/{key}"
 
 
@@ -73,8 +72,19 @@ def stage_file(outputs: StackOutputs, source: Path, target: str, option: str) ->
         raise UserError(f"{source}: cannot read ({exc.strerror})") from None
     if not key or key.endswith("/"):
         key += source.name
-    _s3(outputs).put_object(Bucket=bucket, Key=key, Body=body)
+    _put(outputs, bucket, key, body, option)
     return f"s3://{bucket}/{key}"
+
+
+def _put(outputs: StackOutputs, bucket: str, key: str, body: bytes, option: str) -> None:
+    """PutObject into the emulator; its failure (emulator gone, bucket missing) is one line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        _s3(outputs).put_object(Bucket=bucket, Key=key, Body=body)
+    except (BotoCoreError, ClientError) as exc:
+        raise UserError(f"{option}: cannot write s3://{bucket}/{key} in the local emulator "
+                        f"({exc})") from None
 
 
 def _s3(outputs: StackOutputs):

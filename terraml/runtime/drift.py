@@ -42,7 +42,8 @@ from terraml.runtime import guard
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 REQUIRED_OUTPUTS = ("drift_monitor", "drift_baseline_uri")  # what the commands read
 DATA_URI = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
-MAX_LIMIT = 200
+MAX_LIMIT = 100  # the most runs one list call returns on every cloud (SageMaker's cap)
+MAX_SECONDS = 7 * 24 * 3600  # --poll / --timeout: at most a week
 FOLLOW_LIMIT = 10  # a run started now is among the newest few, even with schedules firing
 Warn = Callable[[str], None]
 
@@ -101,8 +102,9 @@ def check_limit(limit: int) -> int:
 
 
 def check_seconds(flag: str, seconds: float) -> float:
-    if not seconds > 0:
-        raise UserError(f"{flag}: expected a positive number of seconds, found {seconds:g}")
+    if not 0 < seconds <= MAX_SECONDS:  # also refuses nan and inf
+        raise UserError(f"{flag}: expected a number of seconds above 0 and at most "
+                        f"{MAX_SECONDS} (a week), found {seconds:g}")
     return seconds
 
 
