@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -17,7 +18,8 @@ import yaml
 from moto.sagemaker.models import sagemaker_backends
 from moto.server import ThreadedMotoServer
 
-from adapters.aws.drift import ANALYZER_ACCOUNTS
+from adapters.aws.drift import ANALYZER_ACCOUNTS, schedule_expression
+from core.cron import parse
 from core.outputs import OPT_IN_OUTPUTS, StackOutputs
 from stacks.app import build_app, load_environment
 from terraml.local import drift_analysis, model_monitor, moto_server
@@ -96,7 +98,28 @@ def test_schedule_is_data_quality_on_the_aws_cron(stack):
     assert config["monitoring_type"] == "DataQuality"
     assert config["monitoring_job_definition_name"].startswith(
         "${aws_sagemaker_data_quality_job_definition.")
-    assert config["schedule_config"]["schedule_expression"] == "cron(0 6 * * ? *)"
+    assert config["schedule_config"]["schedule_expression"] == "cron(0 6 ? * * *)"
+
+
+def test_job_definition_publishes_the_metrics_the_alarms_watch(stack):
+    spec = one(stack, "aws_sagemaker_data_quality_job_definition")[
+        "data_quality_app_specification"]
+    assert spec["environment"] == {"publish_cloudwatch_metrics": "Enabled"}
+
+
+@pytest.mark.parametrize(("cron", "expected"), [
+    ("0 * * * *", "cron(0 * ? * * *)"),
+    ("0 6 * * *", "cron(0 6 ? * * *)"),
+    ("0 */6 * * *", "cron(0 0/6 ? * * *)"),
+    ("cron(0 */12 ? * * *)", "cron(0 0/12 ? * * *)"),
+])
+def test_schedule_is_one_of_model_monitors_documented_forms(tmp_path, cron, expected):
+    assert schedule_expression(parse(cron)) == expected
+    assert model_monitor.SCHEDULE.match(expected)  # the emulator accepts only those forms
+    doc = synth(load_environment(write(tmp_path, drift_spec(schedule=cron))))
+    assert one(doc, "aws_sagemaker_monitoring_schedule")["monitoring_schedule_config"][
+        "schedule_config"]["schedule_expression"] == expected
+    assert not model_monitor.SCHEDULE.match("cron(0 6 * * ? *)")  # EventBridge's form
 
 
 def test_each_watched_feature_alarms_above_its_threshold(stack):
@@ -129,6 +152,22 @@ def test_monitoring_role_is_least_privilege(stack):
     assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
     assert trust["Condition"]["StringEquals"]["aws:SourceAccount"]
     statements = {s["Sid"]: s for s in role_policies(stack, "terraml-aws-mlops-drift")}
+    assert "ReadEnvironmentData" not in statements  # not every bucket: baseline and target
+    assert statements["ReadBaselineAndTarget"]["Resource"] == [
+        "${aws_s3_bucket.data_bucket-artifacts_1C51BD3E.arn}/drift/baseline/*",
+        "${aws_s3_bucket.data_bucket-raw_91588B8E.arn}/inference-requests/*"]
+    assert statements["ListBaselineAndTarget"]["Condition"] == {"StringLike": {"s3:prefix": [
+        "drift/baseline", "drift/baseline/*", "inference-requests", "inference-requests/*"]}}
+    assert statements["ListBaselineAndTarget"]["Resource"] == [
+        "${aws_s3_bucket.data_bucket-artifacts_1C51BD3E.arn}",
+        "${aws_s3_bucket.data_bucket-raw_91588B8E.arn}"]
+    assert statements["ReadTrainingData"]["Action"] == [  # what `monitor baseline` reads
+        "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"]
+    assert statements["ReadTrainingData"]["Resource"] == [
+        "${aws_s3_bucket.data_bucket-raw_91588B8E.arn}",
+        "${aws_s3_bucket.data_bucket-raw_91588B8E.arn}/*",
+        "${aws_s3_bucket.data_bucket-features_09E184ED.arn}",
+        "${aws_s3_bucket.data_bucket-features_09E184ED.arn}/*"]
     writes = statements["WriteBaselineAndReports"]
     assert writes["Resource"] == [
         "${aws_s3_bucket.data_bucket-artifacts_1C51BD3E.arn}/drift/baseline/*",
@@ -172,6 +211,12 @@ def test_endpoint_target_reads_the_realtime_endpoint(tmp_path):
     assert set(alarm["dimensions"]) == {"Endpoint", "MonitoringSchedule"}
     assert alarm["period"] == 3600
     assert doc["output"]["drift_target"]["value"].startswith("${aws_sagemaker_endpoint.")
+    reads = {s["Sid"]: s for s in role_policies(doc, "terraml-aws-mlops-drift")}[
+        "ReadBaselineAndTarget"]["Resource"]
+    artifacts = "${aws_s3_bucket.data_bucket-artifacts_1C51BD3E.arn}"
+    assert reads[0] == f"{artifacts}/drift/baseline/*"
+    assert re.fullmatch(re.escape(f"{artifacts}/data-capture/") +
+                        r"\$\{aws_sagemaker_endpoint\.[^}]+\.name\}/\*", reads[1]), reads
 
 
 def test_checkov_reports_no_unsuppressed_failure(tmp_path: Path):
@@ -311,8 +356,9 @@ def drift_runtime(tmp_path, moto_url):
         MonitoringScheduleName="terraml-aws-mlops-drift",
         MonitoringScheduleConfig={"MonitoringJobDefinitionName": "terraml-aws-mlops-drift",
                                   "MonitoringType": "DataQuality",
-                                  "ScheduleConfig": {"ScheduleExpression": "cron(0 6 * * ? *)"}})
+                                  "ScheduleConfig": {"ScheduleExpression": "cron(0 6 ? * * *)"}})
     outputs = StackOutputs(values={
+        "bucket_raw": "mlops-raw", "bucket_features": "mlops-features",
         "drift_monitor": "terraml-aws-mlops-drift",
         "drift_baseline_uri": "s3://mlops-artifacts/drift/baseline",
         "drift_target": target, "drift_reports_uri": "s3://mlops-artifacts/drift/reports",
@@ -368,6 +414,86 @@ def test_baseline_then_run_reports_the_drifted_feature(drift_runtime):
         assert not tenure.drifted and tenure.score < tenure.threshold == 0.3
         assert not by_feature["contract"].drifted
         assert [f.feature for f in found.violations] == ["monthly_charges"]
+
+
+def test_endpoint_target_run_reads_the_data_capture(drift_runtime):
+    """`monitor run` on `target: endpoint`: the analyzer reads the capture's JSON lines."""
+    runtime, c = drift_runtime
+    assert runtime.start_drift_baseline("s3://mlops-features/train/", print).state == \
+        "succeeded"
+    sm, endpoint = c("sagemaker"), "terraml-aws-mlops-endpoint"
+    sm.create_model(ModelName="m", ExecutionRoleArn=runtime.outputs.get("drift_role"),
+                    PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m"})
+    sm.create_endpoint_config(
+        EndpointConfigName="ec", ProductionVariants=[{
+            "VariantName": "AllTraffic", "ModelName": "m", "InitialInstanceCount": 1,
+            "InstanceType": "ml.m5.large"}],
+        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100,
+                           "DestinationS3Uri": f"s3://mlops-artifacts/data-capture/{endpoint}",
+                           "CaptureOptions": [{"CaptureMode": "Input"},
+                                              {"CaptureMode": "Output"}]})
+    sm.create_endpoint(EndpointName=endpoint, EndpointConfigName="ec")
+    lines = [json.dumps({"captureData": {
+        "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                          "data": row, "encoding": "CSV"},
+        "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT",
+                           "data": "0.5", "encoding": "CSV"}},
+        "eventMetadata": {"eventId": str(i)}, "eventVersion": "0"})
+        for i, row in enumerate(_drifted_rows().splitlines()[1:])]
+    c("s3").put_object(Bucket="mlops-artifacts",
+                       Key=f"data-capture/{endpoint}/{endpoint}/AllTraffic/2026/01/01/00/a.jsonl",
+                       Body="\n".join(lines).encode())
+    runtime.outputs.values["drift_target"] = endpoint
+    run = runtime.start_drift_run()
+    assert run.state == "succeeded", run.detail
+    job = sm.describe_processing_job(ProcessingJobName=run.run_id)
+    assert json.loads(job["Environment"]["dataset_format"]) == {
+        "sagemakerCaptureJson": {"captureIndexNames": ["endpointInput"]}}
+    assert job["ProcessingInputs"][0]["S3Input"]["S3Uri"] == \
+        f"s3://mlops-artifacts/data-capture/{endpoint}/{endpoint}/"
+    assert [f.feature for f in run.violations] == ["monthly_charges"]
+
+
+def test_runs_are_listed_within_aws_limits_and_read_the_baseline_once(drift_runtime,
+                                                                       monkeypatch):
+    runtime, _ = drift_runtime
+    assert runtime.start_drift_baseline("s3://mlops-features/train/", print).state == \
+        "succeeded"
+    for _ in range(2):
+        assert runtime.start_drift_run().state == "succeeded"
+    calls: list[tuple[str, dict]] = []
+    reads: list[str] = []
+    sm, s3_json = runtime.sm, runtime._s3_json
+    monkeypatch.setattr(runtime, "sm", lambda op, **kw: calls.append((op, kw)) or sm(op, **kw))
+    monkeypatch.setattr(runtime, "_s3_json", lambda uri: reads.append(uri) or s3_json(uri))
+    runs = runtime.drift_runs(limit=500)
+    assert len(runs) == 2 and all(r.features for r in runs)
+    limits = [kw["MaxResults"] for op, kw in calls if op.startswith("List")]
+    assert limits == [100, 100]
+    assert reads.count("s3://mlops-artifacts/drift/baseline/constraints.json") == 1
+
+
+def test_missing_or_mistyped_watched_feature_is_drifted(drift_runtime, monkeypatch):
+    """A violation other than a distance marks the declared feature drifted, whatever its
+    distance; a declared feature the run did not see is drifted too."""
+    runtime, _ = drift_runtime
+    documents = {
+        "s3://out/constraint_violations.json": {"violations": [
+            {"feature_name": "contract", "constraint_check_type": "baseline_drift_check",
+             "description": "Baseline drift distance: 0.050000 exceeds threshold: 0.0"},
+            {"feature_name": "contract", "constraint_check_type": "data_type_check",
+             "description": "Data type match requirement is not met."},
+            {"feature_name": "tenure", "constraint_check_type": "missing_column_check",
+             "description": "There are missing columns: tenure"}]},
+        "s3://out/statistics.json": {"features": [{"name": "monthly_charges"},
+                                                  {"name": "contract"}]},
+    }
+    monkeypatch.setattr(runtime, "_s3_json", lambda uri: documents.get(uri))
+    found = {f.feature: f for f in runtime._features("s3://out", 0.0)}
+    assert list(found) == ["tenure", "monthly_charges", "contract"]  # the declared features
+    assert found["tenure"].drifted and found["tenure"].score is None
+    assert found["contract"].drifted and found["contract"].score == 0.05
+    assert not found["monthly_charges"].drifted and found["monthly_charges"].score == 0.0
 
 
 def test_unreadable_target_fails_the_run_with_the_reason(drift_runtime):

@@ -289,11 +289,22 @@ def test_baseline_registers_the_data_and_puts_the_monitor_schedule(aml):
     assert baseline.state == "succeeded"
     assert re.fullmatch(rf"azureml:{MONITOR}-baseline:\d{{14}}", baseline.job)
     assert baseline.features == ["tenure", "monthly_charges", "contract"]
-    (asset,) = [b for m, p, b in aml.sent if m == "PUT" and f"/data/{MONITOR}-baseline/" in p]
-    assert asset["properties"]["dataUri"] == DATA
-    assert asset["properties"]["dataType"] == "uri_file"
-    assert asset["properties"]["tags"]["env"] == "adev"
     version = baseline.job.rsplit(":", 1)[1]
+    # the monitor reads its data as MLTable: an uploaded MLTable file reading the CSV in place
+    read_csv = [{"read_delimited": {"delimiter": ",", "header": "all_files_same_headers",
+                                    "encoding": "utf8"}}]
+    for asset, kind, uri in ((f"{MONITOR}-baseline", "file", DATA),
+                             (f"{MONITOR}-production", "folder", DRIFT_OUTPUTS["drift_target"])):
+        (body,) = [b for m, p, b in aml.sent if m == "PUT" and
+                   p == f"{WS}/data/{asset}/versions/{version}"]
+        assert body["properties"]["dataType"] == "mltable"
+        assert body["properties"]["dataUri"] == \
+            f"azureml://datastores/workspaceblobstore/paths/LocalUpload/{asset}/"
+        assert body["properties"]["referencedUris"] == [uri]
+        assert body["properties"]["tags"]["env"] == "adev"
+        assert body["properties"]["tags"]["terraml-data"] == uri
+        assert aml.mltables[asset] == {"type": "mltable", "paths": [{kind: uri}],
+                                       "transformations": read_csv}
     (schedule,) = aml.bodies("PUT", f"/schedules/{MONITOR}")
     props = schedule["properties"]
     assert props["isEnabled"] is True  # a monitor disabled by hand is on again
@@ -310,9 +321,9 @@ def test_baseline_registers_the_data_and_puts_the_monitor_schedule(aml):
     assert alerts["emailNotificationSetting"]["emails"] == ["ml@example.com",
                                                             "oncall@example.com"]
     signals = definition["signals"]
-    assert set(signals) == {"data_drift", "data_drift_200"}
+    assert set(signals) == {"data_drift", "data_drift_2"}
     expected = {"data_drift": (["tenure", "contract"], 0.3),
-                "data_drift_200": (["monthly_charges"], 0.2)}
+                "data_drift_2": (["monthly_charges"], 0.2)}
     for name, (features, threshold) in expected.items():
         signal = signals[name]
         assert signal["signalType"] == "DataDrift"
@@ -323,12 +334,13 @@ def test_baseline_registers_the_data_and_puts_the_monitor_schedule(aml):
             ("Categorical", "jensenshannondistance", threshold),
             ("Numerical", "normalizedwassersteindistance", threshold)]
         production = signal["productionData"]
-        assert production["uri"] == DRIFT_OUTPUTS["drift_target"]
-        assert production["jobInputType"] == "uri_folder"
+        assert production["uri"].endswith(f"/data/{MONITOR}-production/versions/{version}")
+        assert production["jobInputType"] == "mltable"
         assert production["dataContext"] == "model_inputs"
         assert production["windowSize"] == "P1D"  # the daily schedule's period
         reference = signal["referenceData"]
         assert reference["uri"].endswith(f"/data/{MONITOR}-baseline/versions/{version}")
+        assert reference["jobInputType"] == "mltable"
         assert reference["dataContext"] == "training"
     assert any("scheduling the monitor" in line for line in said)
 
@@ -389,7 +401,7 @@ def test_runs_list_newest_first_with_scores_per_feature(aml):
     aml.metric_run("r-contract", "contract", "jensen_shannon_distance", "data_drift",
                    [(day1, 0.12), (day2, 0.45)])
     aml.metric_run("r-charges", "monthly_charges", "normalized_wasserstein_distance",
-                   "data_drift_200", [(day1, 0.15), (day2, 0.25)])
+                   "data_drift_2", [(day1, 0.15), (day2, 0.25)])
     aml.metric_run("r-other", "tenure", "normalized_wasserstein_distance", "someone_else",
                    [(day2, 0.99)])  # another signal: ignored
     runs = runtime().drift_runs(limit=5)
@@ -460,4 +472,24 @@ def test_endpoint_target_monitors_the_live_deployment(tmp_path, monkeypatch):
     assert production["uri"].endswith("/data/terraml-adev-endpoint-green-model_inputs/"
                                       "versions/1")
     assert production["dataContext"] == "model_inputs"
+    assert production["jobInputType"] == "uri_folder"  # the deployment's collected inputs
+    assert not [p for m, p, _ in aml.sent if m == "PUT" and "-production/" in p]
+    reference = definition["signals"]["data_drift"]["referenceData"]
+    assert reference["jobInputType"] == "mltable"
 
+
+
+def test_each_threshold_gets_a_signal_by_position_and_each_feature_one_signal():
+    """Thresholds that round alike (0.2001, 0.2004) get signals of their own, and every
+    feature is judged at its own threshold only."""
+    from adapters.azure.drift_runtime import signal_groups
+    from core.drift import Drift
+
+    spec = Drift(baseline="artifacts/b/", features=["a", "b", "c", "d"], threshold=0.3,
+                 feature_thresholds={"a": 0.2001, "b": 0.2004, "d": 0.2001})
+    assert signal_groups(spec) == {"data_drift": (0.2001, ["a", "d"]),
+                                   "data_drift_2": (0.2004, ["b"]),
+                                   "data_drift_3": (0.3, ["c"])}
+    loose = Drift(baseline="artifacts/b/", features=["a", "b"], threshold=0.1,
+                  feature_thresholds={"b": 0.5})
+    assert signal_groups(loose) == {"data_drift": (0.1, ["a"]), "data_drift_2": (0.5, ["b"])}

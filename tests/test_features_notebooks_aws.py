@@ -102,7 +102,17 @@ def test_feature_groups_map_the_neutral_types_and_keys(stack):
     # the source is recorded (SageMaker ingests through PutRecord, it reads no source)
     assert profile["tags"]["terraml-source"] == "features/customer_profile/"
     assert sales["tags"]["terraml-source"] == "warehouse:store_sales"
-    assert "warehouse:store_sales" in sales["description"] and "PutRecord" in sales["description"]
+    assert sales["description"] == "terraml fs: store_sales"
+
+
+def test_description_fits_sagemakers_128_characters(tmp_path):
+    long_source = "features/" + "/".join(["customer_profile_snapshots"] * 6) + "/"
+    text = ENV.format(name="fs", tier="dev").replace("source: features/customer_profile/",
+                                                     f"source: {long_source}")
+    profile = groups(synth(load_environment(_env(tmp_path, text=text))))[
+        "terraml-fs-customer_profile"]
+    assert len(profile["description"]) <= 128
+    assert profile["tags"]["terraml-source"] == long_source  # the source is kept in full
 
 
 def test_offline_store_in_the_data_lake_online_store_only_where_asked(stack):
@@ -132,6 +142,7 @@ def test_feature_store_role_writes_only_its_prefix_and_tables(stack):
                                                         for a in statement["Action"])
     assert [r.split("}", 1)[1] for r in by_sid["WriteOfflineStore"]["Resource"]] == \
         ["/feature-store/*"]
+    assert "s3:PutObjectAcl" in by_sid["WriteOfflineStore"]["Action"]  # as AWS's own policy
     assert by_sid["ListOfflineStore"]["Condition"] == {
         "StringLike": {"s3:prefix": ["feature-store", "feature-store/*"]}}
     tables = [r for r in by_sid["RegisterOfflineTables"]["Resource"] if ":table/" in r]
@@ -197,7 +208,12 @@ def test_notebook_role_reads_and_writes_data_and_stops_only_its_notebooks(stack)
     for statement in statements:
         assert statement["Resource"] != "*" and "*" not in statement["Action"]
         assert not any(a.startswith("s3:Delete") for a in statement["Action"])
-    assert len(by_sid["WriteData"]["Resource"]) == 4  # raw, features, models, artifacts
+    def bucket(resource: str) -> str:
+        return re.search(r"data_bucket-([a-z]+)_", resource).group(1)
+
+    assert [bucket(r) for r in by_sid["WriteData"]["Resource"]] == ["raw", "features",
+                                                                   "artifacts"]
+    assert "models" in {bucket(r) for r in by_sid["ReadData"]["Resource"]}  # read only
     assert [r.split(":sagemaker:us-east-1:", 1)[1].split(":", 1)[1]
             for r in by_sid["StopWhenIdle"]["Resource"]] == [
         "notebook-instance/terraml-fs-alice", "notebook-instance/terraml-fs-bob"]
@@ -287,6 +303,12 @@ def test_checkov_reports_no_unsuppressed_failure(tmp_path):
      r"notebooks\.idle_shutdown_minutes"),
     (("source: features/customer_profile/", "source: scratch/customer_profile/"),
      r"features\.groups\.customer_profile\.source: expected one of the data buckets"),
+    (("    customer_profile:\n", f"    customer_profile_{'x' * 38}:\n"),
+     r"features\.groups\.customer_profile_x+: .*64 characters"),  # 66 with 'terraml-fs-'
+    (("signup: timestamp", "write_time: timestamp"),
+     r"features\.groups\.customer_profile\.features: 'write_time' is reserved"),
+    (("revenue: float", "is_deleted: bool"),
+     r"features\.groups\.store_sales\.features: 'is_deleted' is reserved"),
 ])
 def test_bad_input_is_one_line_naming_the_setting(tmp_path, change, setting):
     text = ENV.format(name="fs", tier="dev").replace(*change)
@@ -297,6 +319,45 @@ def test_bad_input_is_one_line_naming_the_setting(tmp_path, change, setting):
     assert len(lines) == 1, result.stderr
     assert re.search(rf"{re.escape(str(path))}:\d+: .*{setting}", lines[0]), lines[0]
     assert not (tmp_path / "out" / "stacks").exists()
+
+
+def test_notebook_names_longer_than_63_characters_are_one_line_errors(tmp_path, monkeypatch):
+    from adapters.aws import notebooks as aws_notebooks
+    from core.errors import UserError
+
+    # a name of 63 letters and digits plus dashes: SageMaker counts the dashes too
+    monkeypatch.setattr(aws_notebooks, "notebook_name",
+                        lambda prefix, user: f"{prefix}-{user}" + "-x" * 27)
+    with pytest.raises(UserError, match=r"notebooks\.users: .*63 characters") as caught:
+        synth(load_environment(_env(tmp_path)))
+    assert "\n" not in str(caught.value)
+
+
+def test_emulator_refuses_the_offline_stores_reserved_feature_names():
+    import boto3
+    from moto import mock_aws
+
+    from terraml.local import moto_server
+
+    moto_server.install()
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name="us-east-1")
+        definitions = [{"FeatureName": "id", "FeatureType": "String"},
+                       {"FeatureName": "event_time", "FeatureType": "String"}]
+        for reserved in ("is_deleted", "write_time", "api_invocation_time"):
+            with pytest.raises(sm.exceptions.ClientError, match=reserved):
+                sm.create_feature_group(
+                    FeatureGroupName=f"g-{reserved.replace('_', '-')}",
+                    RecordIdentifierFeatureName="id", EventTimeFeatureName="event_time",
+                    FeatureDefinitions=[*definitions,
+                                        {"FeatureName": reserved, "FeatureType": "Integral"}],
+                    OnlineStoreConfig={"EnableOnlineStore": True},
+                    RoleArn="arn:aws:iam::123456789012:role/r")
+        sm.create_feature_group(  # the same group without them is accepted
+            FeatureGroupName="g", RecordIdentifierFeatureName="id",
+            EventTimeFeatureName="event_time", FeatureDefinitions=definitions,
+            OnlineStoreConfig={"EnableOnlineStore": True},
+            RoleArn="arn:aws:iam::123456789012:role/r")
 
 
 # -- real Terraform against the emulator ---------------------------------------------------

@@ -69,8 +69,10 @@ def test_bucket_group_is_an_external_table_and_a_view_vertex_reads(dev):
     assert table["table_id"] == "customer_profile" and table["dataset_id"] == DATASET_REF
     external = table["external_data_configuration"]
     assert external["source_format"] == "PARQUET" and external["autodetect"] is False
-    assert external["source_uris"] == [
-        "gs://${google_storage_bucket.data_bucket-features_09E184ED.name}/customer_profile/*"]
+    # Parquet files under the folder only: no _SUCCESS/.crc files, no customer_profile_old/
+    assert external["source_uris"] == [(
+        "gs://${google_storage_bucket.data_bucket-features_09E184ED.name}/customer_profile/"
+        "*.parquet")]
     assert json.loads(table["schema"]) == [
         {"name": "customer_id", "type": "STRING", "mode": "REQUIRED"},
         {"name": "event_time", "type": "TIMESTAMP", "mode": "REQUIRED"},
@@ -88,6 +90,17 @@ def test_bucket_group_is_an_external_table_and_a_view_vertex_reads(dev):
     assert "feature-table-customer_profile" in query
     for item in (table, view):
         assert item["labels"]["env"] == "gcp-mlops" and item["labels"]["cost-center"]
+
+
+def test_a_source_without_its_slash_reads_that_folder_only(tmp_path):
+    path = tmp_path / "gcp-mlops.yaml"
+    path.write_text(EXAMPLE.read_text().replace("source: features/customer_profile/",
+                                                "source: features/customer_profile"))
+    table = named(synth(load_environment(path)), "google_bigquery_table",
+                  "feature-table-customer_profile")
+    assert table["external_data_configuration"]["source_uris"] == [(
+        "gs://${google_storage_bucket.data_bucket-features_09E184ED.name}/customer_profile/"
+        "*.parquet")]
 
 
 def test_feature_group_and_features_are_registered_over_the_view(dev):
@@ -152,8 +165,14 @@ def test_sync_agent_reads_only_the_catalog_and_the_online_sources(online):
     assert dataset == {"dataset_id": DATASET_REF, "role": "roles/bigquery.dataViewer",
                        "member": agent}
     (bucket,) = mine["google_storage_bucket_iam_member"].values()  # the online group's source
-    assert bucket == {"bucket": "${google_storage_bucket.data_bucket-features_09E184ED.name}",
-                      "role": "roles/storage.objectViewer", "member": agent}
+    features = "${google_storage_bucket.data_bucket-features_09E184ED.name}"
+    assert bucket == {"bucket": features, "role": "roles/storage.objectViewer", "member": agent,
+                      "condition": {
+                          "title": "feature-sync-reads-customer_profile",
+                          "description": "Vertex AI Feature Store sync of group customer_profile",
+                          "expression": f'resource.name.startsWith("projects/_/buckets/'
+                                        f'{features}/objects/customer_profile/") || '
+                                        'resource.type == "storage.googleapis.com/Bucket"'}}
     assert {rtype for rtype, items in mine.items() if items} == {
         "google_bigquery_dataset_iam_member", "google_storage_bucket_iam_member"}
 
@@ -287,6 +306,23 @@ def test_checkov_passes_features_and_notebooks(tmp_path):
     ("    customer_profile:\n", "    " + "p" * 61 + ":\n", "features.groups." + "p" * 61,
      ("an online group's name is its Vertex AI feature view id: expected at most 60 "
       "characters, found 61")),
+    # a warehouse group's view is `<group>_vertex`, whatever its table: another group may not
+    # take that name for its table
+    ("      features: {tenure: int, monthly_charges: float, contract: string}\n",
+     ("      features: {tenure: int, monthly_charges: float, contract: string}\n"
+      "    usage:\n      entity: customer\n      source: warehouse:usage_daily\n"
+      "      features: {calls: int}\n"
+      "    other:\n      entity: customer\n      source: warehouse:usage_vertex\n"
+      "      features: {calls: int}\n"),
+     "features.groups.other.source",
+     ("expected a table of its own, found 'usage_vertex', already the view terraml creates "
+      "for group 'usage'")),
+    ("    customer_profile:\n", "    " + "c" * 43 + ":\n", "features.groups." + "c" * 43,
+     "Vertex AI feature group ids are at most 60 characters, found 'terraml_gcp_mlops_"
+     + "c" * 43 + "' (61); shorten the group's name"),
+    ("features: {tenure: int,", "features: {" + "f" * 61 + ": int, tenure: int,",
+     "features.groups.customer_profile.features",
+     "Vertex AI feature ids are at most 60 characters, found '" + "f" * 61 + "' (61)"),
     ("users: [alice, bob]", "users: [alice, bob-]", "notebooks.users",
      "Workbench instance names end with a letter or digit, found user 'bob-'"),
 ])

@@ -202,7 +202,7 @@ def _drift_and_notebook_flow(work: Path) -> None:
         (work / ".terraml/local/ml-dev.tfstate").read_text())["outputs"].items()}
     schedule = sm.describe_monitoring_schedule(MonitoringScheduleName=out["drift_monitor"])
     assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"][
-        "ScheduleExpression"] == "cron(0 6 * * ? *)"
+        "ScheduleExpression"] == "cron(0 6 ? * * *)"
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(
         ResourceArn=schedule["MonitoringScheduleArn"])["Tags"]}
     assert tags["env"] == "dev"

@@ -287,6 +287,25 @@ def test_azapi_feature_store_entities_are_free_and_compute_instances_priced(tmp_
     assert by["azapi_resource.nb"].monthly == pytest.approx(30 * 0.096)
 
 
+def test_azure_feature_set_version_with_a_materialization_schedule_is_unpriced(tmp_path):
+    """A scheduled materialization is a serverless Spark job per recurrence: not free."""
+    ml = "Microsoft.MachineLearningServices/workspaces"
+    settings = {"storeType": "OnlineAndOffline",
+                "resource": {"instanceType": "standard_e4s_v3"}}
+    resources = {"azapi_resource": {
+        "on_demand": {"type": f"{ml}/featuresets/versions@2024-10-01", "body": {
+            "properties": {"materializationSettings": settings}}},
+        "scheduled": {"type": f"{ml}/featuresets/versions@2024-10-01", "body": {
+            "properties": {"materializationSettings": {**settings, "schedule": {
+                "triggerType": "Recurrence", "frequency": "Day", "interval": 1}}}}}}}
+    by = priced(stack(tmp_path, "ml-dev", "azure", resources, []))["by"]
+    assert by["azapi_resource.on_demand"].free
+    scheduled = by["azapi_resource.scheduled"]
+    assert not scheduled.free and scheduled.monthly == 0
+    assert "serverless Spark materialization job (standard_e4s_v3)" in \
+        scheduled.unpriced_reason
+
+
 # -- the records the stack writes ---------------------------------------------------------
 
 @pytest.mark.parametrize("cloud", CLOUDS)

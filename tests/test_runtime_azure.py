@@ -232,7 +232,8 @@ def test_deploy_creates_a_green_deployment_then_shifts_traffic(arm, capsys):
 def test_deployment_collects_its_inputs_when_drift_watches_the_endpoint(arm, capsys):
     """Azure ML model monitoring reads a deployment's collected inputs as production data."""
     env = Path("environments/adev.yaml")
-    env.write_text(env.read_text() + "monitoring:\n  drift:\n    baseline: artifacts/drift/\n")
+    env.write_text(env.read_text() + "monitoring:\n  drift:\n    baseline: artifacts/drift/\n"
+                   "    features: [age]\n")
     code, out, err = terraml(capsys, "deploy-model", "--env", "adev", "--model",
                              "azureml://datastores/workspaceblobstore/paths/models/m1",
                              "--image", "terramladev.azurecr.io/serve:1.0", "--version", "v1")

@@ -8,8 +8,9 @@ cron. Each feature's drift distance is published to CloudWatch as
 `feature_baseline_drift_<feature>`; an alarm per watched feature fires above the feature's
 threshold, and an EventBridge rule reports failed monitoring runs, both to the alerts topic.
 
-Least privilege: the monitoring role reads only the baseline and the target (the data-lake
-prefix, or the endpoint's data capture), writes only under the baseline and report prefixes,
+Least privilege: the monitoring role reads only the baseline, the target (the data-lake
+prefix, or the endpoint's data capture) and the raw and features buckets (the training data a
+baseline is made from), writes only under the baseline and report prefixes,
 uses only the environment key, writes only processing-job logs and publishes only Model
 Monitor's metric namespaces. Provider 5.x arguments only (no `region`).
 """
@@ -55,6 +56,7 @@ from constructs import Construct
 
 from adapters.aws import policy
 from adapters.aws.adapter import AwsAdapter
+from adapters.aws.drift_runtime import TRAINING_DATA_BUCKETS
 from adapters.aws.identity import USE_KEY, VPC_ACCESS, WRITE_OBJECTS
 from adapters.aws.refs import (
     AwsDataRefs,
@@ -99,6 +101,7 @@ class AwsDriftRefs(Refs):
     job_definition: SagemakerDataQualityJobDefinition
     schedule: SagemakerMonitoringSchedule
     role: IamRole  # the monitoring role (scheduled runs, baselining, one-off runs)
+
 
 
 def analyzer_image(site: Site) -> str:
@@ -265,6 +268,11 @@ def _role(scope: Construct, site: Site, spec: Drift, data: AwsDataRefs, key: Aws
                          item for _, prefix in reads
                          for item in ((prefix, f"{prefix}/*") if prefix else ("*",))]}}),
         policy.allow("LocateBaselineAndTarget", ["s3:GetBucketLocation"], list(arns.values())),
+        # `terraml monitor baseline --data` reads the training data where training jobs do
+        policy.allow("ReadTrainingData", ["s3:GetObject", "s3:GetObjectVersion",
+                                          "s3:ListBucket", "s3:GetBucketLocation"],
+                     [arn for name in TRAINING_DATA_BUCKETS
+                      for arn in (buckets[name].arn, f"{buckets[name].arn}/*")]),
         policy.allow("WriteBaselineAndReports", WRITE_OBJECTS,
                      [_prefix_objects(baseline.arn, spec.baseline_prefix().strip("/")),
                       f"{artifacts.arn}/{REPORTS_PREFIX}/*"]),

@@ -31,6 +31,8 @@ from adapters.runtime import (
 )
 from core.errors import UserError
 
+# Where `monitor baseline --data` may read training data (the monitoring role reads them).
+TRAINING_DATA_BUCKETS = ("raw", "features")
 JOB_STATES = {"InProgress": RUNNING, "Completed": SUCCEEDED, "Failed": FAILED,
               "Stopping": STOPPED, "Stopped": STOPPED}
 EXECUTION_STATES = {"Pending": PENDING, "InProgress": RUNNING, "Completed": SUCCEEDED,
@@ -58,6 +60,11 @@ class AwsDriftCalls:
             raise UserError(f"--data: expected the s3:// URI of the training data (CSV with "
                             f"a header row), found {data_uri!r}")
         baseline = self._drift_output("drift_baseline_uri")
+        readable = [self.outputs.get(f"bucket_{name}") for name in TRAINING_DATA_BUCKETS]
+        if _split(data_uri)[0] not in {*readable, _split(baseline)[0]}:
+            raise UserError(f"--data: the monitoring role reads training data from the "
+                            f"{' or '.join(TRAINING_DATA_BUCKETS)} bucket "
+                            f"({', '.join(map(str, readable))}) only, found {data_uri!r}")
         name = self._drift_job_name("baseline")
         self._analyzer_job(name, data_uri, baseline, {})
         progress(f"baselining {data_uri} into {baseline} ({name})")

@@ -10,12 +10,15 @@ database, so Athena queries it. The online store (the environment key) is on onl
 
 SageMaker feature groups do not read their source: records are ingested with `PutRecord` (the
 SageMaker SDK's `FeatureGroup.ingest`, or a pipeline step) from the group's source, which each
-group records in its description and its `terraml-source` tag (`<bucket>/<prefix>` in the data
-lake, or `warehouse:<table>` in the catalog database).
+group records in its `terraml-source` tag (`<bucket>/<prefix>` in the data lake, or
+`warehouse:<table>` in the catalog database); its description (at most 128 characters) is
+`terraml <env>: <group>`. SageMaker's limits are checked as one-line errors: group names of at
+most 64 characters, feature names too, and none of the names the offline store reserves.
 
 The feature store's role (the one SageMaker writes the offline store as) may only write under
-the offline-store prefix, use the environment key and create or update the groups' own Glue
-tables. Provider 5.x arguments only (no `region`).
+the offline-store prefix (objects and their ACLs, as AWS's own feature-store policy), use the
+environment key and create or update the groups' own Glue tables. Provider 5.x arguments only
+(no `region`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ FEATURE_TYPES = {"string": "String", "timestamp": "String", "int": "Integral",
 KEY_TYPES = {"string": "String", "int": "Integral"}
 # SageMaker's FeatureGroupName / FeatureName: letters and digits, joined by '-' or '_', <= 64.
 NAME = re.compile(r"^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$")
+MAX_NAME = 64
+# Columns the offline store adds to every group's table: no feature may take their names.
+RESERVED = ("is_deleted", "write_time", "api_invocation_time")
 GLUE_TABLE_ACTIONS = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
 USE_KEY = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 
@@ -90,8 +96,8 @@ def features(adapter: AwsAdapter, scope: Construct, props: FeatureStoreProps, *,
                          [bucket.arn]),
             policy.allow("ListOfflineStore", ["s3:ListBucket"], [bucket.arn],
                          {"StringLike": {"s3:prefix": [OFFLINE_PREFIX, f"{OFFLINE_PREFIX}/*"]}}),
-            policy.allow("WriteOfflineStore", ["s3:PutObject", "s3:GetObject",
-                                               "s3:AbortMultipartUpload"],
+            policy.allow("WriteOfflineStore", ["s3:PutObject", "s3:PutObjectAcl",
+                                               "s3:GetObject", "s3:AbortMultipartUpload"],
                          [f"{bucket.arn}/{OFFLINE_PREFIX}/*"]),
             policy.allow("UseEnvironmentKey", USE_KEY, [key.key.arn]),
             policy.allow("RegisterOfflineTables", GLUE_TABLE_ACTIONS + ["glue:GetDatabase"],
@@ -107,8 +113,7 @@ def features(adapter: AwsAdapter, scope: Construct, props: FeatureStoreProps, *,
             record_identifier_feature_name=entity.key,
             event_time_feature_name=group.event_time,
             feature_definition=_definitions(group, entity.key, KEY_TYPES[entity.key_type]),
-            description=(f"terraml {site.name}: {name} features of entity {group.entity}; "
-                         f"source {group.source} (ingested with PutRecord)"),
+            description=f"terraml {site.name}: {name}",  # <= 128; the source is in the tag
             role_arn=role.arn,
             offline_store_config=SagemakerFeatureGroupOfflineStoreConfig(
                 s3_storage_config=SagemakerFeatureGroupOfflineStoreConfigS3StorageConfig(
@@ -149,12 +154,18 @@ def _definitions(group: FeatureGroup, key: str,
 def _check_names(props: FeatureStoreProps, name: str, group: FeatureGroup, key: str) -> None:
     """SageMaker's naming rules, as one-line errors naming the setting."""
     site = props.site
-    if not NAME.match(group_name(site.prefix, name)):
+    full = group_name(site.prefix, name)
+    if not NAME.match(full) or len(full) > MAX_NAME:
         raise UserError(site.where(f"features.groups.{name}", "expected a name that ends with "
                                    f"a letter or digit and, after '{site.prefix}-', fits "
-                                   "SageMaker's 64 characters"))
+                                   f"SageMaker's {MAX_NAME} characters"))
     for column in (key, group.event_time, *group.features):
-        if not NAME.match(column):
+        if not NAME.match(column) or len(column) > MAX_NAME:
             raise UserError(site.where(f"features.groups.{name}.features",
-                                       f"expected column names that end with a letter or "
-                                       f"digit, found {column!r}"))
+                                       f"expected column names of at most {MAX_NAME} "
+                                       f"characters that end with a letter or digit, found "
+                                       f"{column!r}"))
+        if column in RESERVED:
+            raise UserError(site.where(f"features.groups.{name}.features",
+                                       f"{column!r} is reserved by SageMaker's offline store "
+                                       f"({', '.join(RESERVED)}); rename the feature"))

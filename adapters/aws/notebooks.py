@@ -9,7 +9,8 @@ instance after `idle_shutdown_minutes` without kernel or terminal activity
 (`IDLE_CHECK`, run by `/usr/bin/python3`, Python 3.7 on Amazon Linux 2). An interface endpoint for the SageMaker API in that subnet lets the check
 stop the instance without a NAT gateway.
 
-The notebooks' role may read and write (not delete) objects in the data buckets, use the
+The notebooks' role may read objects in the data buckets and write (not delete) those in all
+but `models` (serving loads model artifacts from there: only the pipeline writes them), use the
 environment key, write the instances' own log streams and describe or stop the instances.
 Provider 5.x arguments only (no `region`).
 """
@@ -55,6 +56,8 @@ PLATFORM = "notebook-al2-v3"  # Amazon Linux 2, JupyterLab 4
 LOG_GROUP = "/aws/sagemaker/NotebookInstances"  # SageMaker's own, shared by every instance
 # SageMaker's NotebookInstanceName: letters and digits joined by '-', at most 63 characters.
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+MAX_NAME = 63
+READ_ONLY_BUCKETS = ("models",)  # serving loads model artifacts from there
 
 CHECK_PATH = "/usr/local/bin/terraml-idle-stop.py"
 STARTED = "/var/tmp/terraml-notebook-started"  # the instance's disk outside ~/SageMaker is
@@ -143,19 +146,20 @@ def notebooks(adapter: AwsAdapter, scope: Construct, props: NotebooksProps, *, k
     account, partition = adapter.account, adapter.partition
     names = {user: notebook_name(site.prefix, user) for user in spec.users}
     for user, name in names.items():
-        if not NAME.match(name):
+        if not NAME.match(name) or len(name) > MAX_NAME:
             raise UserError(site.where("notebooks.users", "expected user names that end with "
                                        f"a letter or digit and fit SageMaker's 63 characters "
                                        f"after '{site.prefix}-', found {user!r}"))
     arn = f"arn:{partition}:sagemaker:{site.region}:{account}:notebook-instance"
     logs = f"arn:{partition}:logs:{site.region}:{account}:log-group:{LOG_GROUP}"
     buckets = [b.arn for b in data.buckets.values()]
+    writable = [b.arn for name, b in data.buckets.items() if name not in READ_ONLY_BUCKETS]
     role, access = service_role(
         scope, "notebook-role", f"{site.prefix}-notebooks",
         f"terraml {site.name}: SageMaker notebook instances", "sagemaker.amazonaws.com",
         account, [
             policy.allow("ReadData", READ_OBJECTS, [*buckets, *[f"{b}/*" for b in buckets]]),
-            policy.allow("WriteData", WRITE_OBJECTS, [f"{b}/*" for b in buckets]),
+            policy.allow("WriteData", WRITE_OBJECTS, [f"{b}/*" for b in writable]),
             policy.allow("UseEnvironmentKey", ["kms:Decrypt", "kms:GenerateDataKey",
                                                "kms:DescribeKey"], [key.key.arn]),
             policy.allow("CreateLogGroup", ["logs:CreateLogGroup"], [logs]),

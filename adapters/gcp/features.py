@@ -5,8 +5,9 @@ Offline store (history, for training) = BigQuery, in the stack's catalog dataset
   column and its features (types mapped; day-partitioned on the event time; the table's own
   CMEK setting is the stack key);
 - a `<bucket>/<prefix>` group gets a BigQuery *external* table `<group>` over the Parquet files
-  under `gs://<bucket>/<prefix>`: the files stay in the CMEK data bucket and BigQuery reads
-  them in place, so nothing is copied and there is no load job for terraml to own.
+  under `gs://<bucket>/<prefix>/` (`*.parquet`: no `_SUCCESS` or `.crc` files, no sibling
+  prefix): the files stay in the CMEK data bucket and BigQuery reads them in place, so
+  nothing is copied and there is no load job for terraml to own.
 Vertex AI reads a feature group's source by its own conventions (the event time must be a
 TIMESTAMP column named `feature_timestamp`; entity ids are strings), so each group also gets a
 view `<group>_vertex` that renames the event time and casts the key; the feature group
@@ -18,8 +19,14 @@ kind, autoscaling pinned to min = max = `features.online_store.nodes` (the neutr
 node count, which the Optimized kind does not have: it sizes itself and serves through a
 dedicated public or Private Service Connect endpoint), with CMEK, and one feature view per
 online group (feature-registry source, synced hourly from BigQuery). The Vertex AI service
-agent, which runs the syncs, gets read access to the catalog dataset and to the source buckets
-of online groups, nothing else.
+agent, which runs the syncs, gets object read on each online bucket group's source prefix only
+(conditional bucket IAM; the `Bucket` clause lets BigQuery list the object names behind the
+external table's wildcard) and `bigquery.dataViewer` on the catalog dataset. That grant stays
+dataset-wide, as table-level grants are not practical here: the `_vertex` views are not
+authorized views, so the sync would need a binding on each view and on its table, none of
+which can be verified offline against what the sync reads; the dataset holds only the
+stack's feature tables and views (plus the drift request log, which the agent already writes
+when drift watches the endpoint).
 
 Outputs: `feature_store` (the dataset id), `feature_groups` (group -> feature group resource
 id), `feature_online_store` (the store's resource id, "" when none) and the extras
@@ -40,7 +47,10 @@ from cdktn_provider_google.bigquery_table import (
     BigqueryTableTimePartitioning,
     BigqueryTableView,
 )
-from cdktn_provider_google.storage_bucket_iam_member import StorageBucketIamMember
+from cdktn_provider_google.storage_bucket_iam_member import (
+    StorageBucketIamMember,
+    StorageBucketIamMemberCondition,
+)
 from cdktn_provider_google.vertex_ai_feature_group import (
     VertexAiFeatureGroup,
     VertexAiFeatureGroupBigQuery,
@@ -82,6 +92,7 @@ BIGQUERY_TYPES = {"string": "STRING", "int": "INT64", "float": "FLOAT64", "bool"
                   "timestamp": "TIMESTAMP"}
 VERTEX_TIME = "feature_timestamp"  # the event-time column name Vertex AI Feature Store reads
 VIEW_ID_MAX = 60  # Vertex AI feature view ids: [a-z0-9_], at most 60 characters
+ID_MAX = 60  # feature group and feature ids (the v1 REST reference's bound for group ids)
 SYNC_CRON = "CRON_TZ=Etc/UTC 0 * * * *"  # online values are refreshed from BigQuery hourly
 CPU_TARGET = 50  # Bigtable's CPU target; inert while min = max, required by the API shape
 
@@ -110,10 +121,11 @@ def feature_store(adapter: GcpAdapter, scope: Construct, props: FeatureStoreProp
         grants: list[TerraformResource] = [BigqueryDatasetIamMember(
             scope, "feature-sync-reads-catalog", dataset_id=dataset.dataset_id,
             role="roles/bigquery.dataViewer", member=agent)]
-        for bucket in sorted({b for n in online if (b := spec.groups[n].source_bucket())}):
-            grants.append(StorageBucketIamMember(scope, f"feature-sync-reads-{bucket}",
-                                                 bucket=data.buckets[bucket].name, role=READ,
-                                                 member=agent))
+        for name in online:
+            bucket = spec.groups[name].source_bucket()
+            if bucket:
+                grants.append(_source_read(scope, name, data.buckets[bucket].name,
+                                           _folder(spec.groups[name].source_prefix()), agent))
         views = {name: _feature_view(scope, site, spec, name, store, groups[name],
                                      key.project.number, [*features[name], *grants])
                  for name in online}
@@ -135,7 +147,7 @@ def _check(site: Site[GcpIds], spec: FeatureStore) -> None:
             raise UserError(site.where(f"features.entities.{name}.key", f"Vertex AI Feature "
                                        f"Store reserves {VERTEX_TIME!r} for the event time; "
                                        "expected another column name"))
-    owners: dict[str, str] = {}
+    owners: dict[str, str] = {}  # BigQuery table or view id -> what already uses it
     for name, group in spec.groups.items():
         where = f"features.groups.{name}"
         if VERTEX_TIME in group.features:
@@ -145,13 +157,49 @@ def _check(site: Site[GcpIds], spec: FeatureStore) -> None:
             raise UserError(site.where(where, f"an online group's name is its Vertex AI feature "
                                        f"view id: expected at most {VIEW_ID_MAX} characters, "
                                        f"found {len(name)}"))
-        table = group.warehouse_table() or name
-        if table in owners or f"{table}_vertex" in owners:
+        group_id = _group_id(site, name)
+        if len(group_id) > ID_MAX:
+            raise UserError(site.where(where, f"Vertex AI feature group ids are at most "
+                                       f"{ID_MAX} characters, found {group_id!r} "
+                                       f"({len(group_id)}); shorten the group's name"))
+        long = [feature for feature in group.features if len(feature) > ID_MAX]
+        if long:
+            raise UserError(site.where(f"{where}.features", f"Vertex AI feature ids are at most "
+                                       f"{ID_MAX} characters, found {long[0]!r} "
+                                       f"({len(long[0])})"))
+        table, view = group.warehouse_table() or name, f"{name}_vertex"
+        if table in owners or table == view:
             raise UserError(site.where(f"{where}.source", f"expected a table of its own, found "
-                                       f"{table!r}, already used by group {owners[table]!r}"
-                                       if table in owners else
-                                       f"table {table!r} collides with a view terraml creates"))
-        owners[table] = owners[f"{table}_vertex"] = name
+                                       f"{table!r}, already "
+                                       f"{owners.get(table) or 'the name of its own view'}"))
+        if view in owners:
+            raise UserError(site.where(where, f"terraml names this group's view {view!r}, "
+                                       f"already {owners[view]}; rename the group"))
+        owners[table] = f"the table of group {name!r}"
+        owners[view] = f"the view terraml creates for group {name!r}"
+
+
+def _group_id(site: Site[GcpIds], name: str) -> str:
+    return f"{site.prefix}_{name}".replace("-", "_")
+
+
+def _source_read(scope: Construct, name: str, bucket: str, prefix: str,
+                 member: str) -> StorageBucketIamMember:
+    """Object read on `prefix` of `bucket` only (and listing the bucket's object names)."""
+    cid = f"feature-sync-reads-{name}"
+    objects = f'"projects/_/buckets/{bucket}/objects/{prefix}"'
+    return StorageBucketIamMember(
+        scope, cid, bucket=bucket, role=READ, member=member,
+        condition=StorageBucketIamMemberCondition(
+            title=cid, description=f"Vertex AI Feature Store sync of group {name}",
+            expression=f"resource.name.startsWith({objects}) || "
+                       'resource.type == "storage.googleapis.com/Bucket"'))
+
+
+def _folder(prefix: str) -> str:
+    """`a/b` or `a/b/` -> `a/b/` (so `a/b-old/` and `a/b.crc` are not read); "" stays ""."""
+    stem = prefix.strip("/")
+    return f"{stem}/" if stem else ""
 
 
 def _columns(spec: FeatureStore, group: FeatureGroup) -> list[dict[str, str]]:
@@ -187,7 +235,8 @@ def _offline_table(scope: Construct, site: Site[GcpIds], spec: FeatureStore, nam
                         f"under {group.source}",
             external_data_configuration=BigqueryTableExternalDataConfiguration(
                 autodetect=False, source_format="PARQUET",
-                source_uris=[f"gs://{data.buckets[bucket].name}/{group.source_prefix()}*"]),
+                source_uris=[(f"gs://{data.buckets[bucket].name}/"
+                              f"{_folder(group.source_prefix())}*.parquet")]),
             **common)
         skip_checks(table, {"CKV_GCP_80": "an external table holds no data: the Parquet files "
                                           "stay in the data bucket, encrypted with the stack "
@@ -215,7 +264,7 @@ def _feature_group(scope: Construct, site: Site[GcpIds], spec: FeatureStore, nam
                    ) -> tuple[VertexAiFeatureGroup, list[VertexAiFeatureGroupFeature]]:
     key_column = spec.entities[group.entity or ""].key
     registered = VertexAiFeatureGroup(
-        scope, f"feature-group-{name}", name=f"{site.prefix}_{name}".replace("-", "_"),
+        scope, f"feature-group-{name}", name=_group_id(site, name),
         region=site.region, labels=labels(site.tags),
         description=f"terraml {site.name} feature group {name} (entity {group.entity})",
         big_query=VertexAiFeatureGroupBigQuery(

@@ -2,9 +2,10 @@
 
 Moto's feature groups drop the online store, the description and the data catalog the caller
 names (it invents its own), cannot be deleted, listed or tagged, and a missing one answers 500.
-Emulated instead, as AWS answers: CreateFeatureGroup (checks the record identifier and event
-time are defined features, the event time a String or Fractional, the offline store an s3://
-URI in a Glue database that exists; registers the group's Glue table there, as SageMaker does),
+Emulated instead, as AWS answers: CreateFeatureGroup (checks no feature takes a name the
+offline store reserves, the record identifier and event time are defined features, the event
+time a String or Fractional, the offline store an s3:// URI in a Glue database that exists;
+registers the group's Glue table there, as SageMaker does),
 DescribeFeatureGroup (`ResourceNotFound` when absent, which the Terraform provider waits for
 after a delete), UpdateFeatureGroup (new features, the online store's TTL, throughput),
 DeleteFeatureGroup (the Glue table and offline data stay, as on AWS), ListFeatureGroups and
@@ -63,6 +64,10 @@ def _check(definitions: list[dict], record: str, event_time: str) -> None:
     types = {d.get("FeatureName"): d.get("FeatureType") for d in definitions}
     if len(types) != len(definitions):
         raise ValidationError("FeatureDefinitions: feature names must be unique")
+    reserved = sorted(set(types) & {column["Name"] for column in OFFLINE_COLUMNS})
+    if reserved:
+        raise ValidationError(f"FeatureDefinitions: the feature names {reserved} are reserved "
+                              "(is_deleted, write_time, api_invocation_time)")
     if record not in types:
         raise ValidationError(f"RecordIdentifierFeatureName {record} is not a defined feature")
     if types.get(event_time) not in EVENT_TIME_TYPES:

@@ -2,7 +2,8 @@
 executions) and the analyzer container's baselining and monitoring runs.
 
 Emulated calls: Create/Describe/Delete/ListDataQualityJobDefinition(s),
-Create/Describe/Update/Delete/ListMonitoringSchedule(s) (status `Scheduled` at once),
+Create/Describe/Update/Delete/ListMonitoringSchedule(s) (status `Scheduled` at once; only
+the schedule expressions Model Monitor documents),
 ListMonitoringExecutions, and tags on both ARNs (AddTags / ListTags / DeleteTags). Schedules
 do not fire by the clock: `execute_schedule` plays one scheduled execution on demand.
 
@@ -12,14 +13,22 @@ The analyzer: a CreateProcessingJob whose image is Model Monitor's analyzer
 (statistics.json + constraint_violations.json), else a baselining run (statistics.json +
 constraints.json); the container's local paths (`dataset_source`, `baseline_*`,
 `output_path`) resolve through the job's ProcessingInputs / ProcessingOutputConfig to S3,
-read and written through moto's S3 backend. The job ends Completed, or Failed with the reason
-when its data cannot be read. Math: `terraml.local.drift_analysis`.
+read and written through moto's S3 backend. `dataset_format` is CSV with a header row, or an
+endpoint's data capture (`sagemakerCaptureJson`: JSON lines whose `captureData.<index>` holds
+CSV rows, plain or BASE64, without a header; columns take the baseline's feature names by
+position, `_c<i>` beyond them). The job ends Completed, or Failed with the reason when its data
+cannot be read. Math: `terraml.local.drift_analysis`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import csv
+import io
 import json
 import posixpath
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,6 +42,9 @@ from moto.sagemaker.responses import SageMakerResponse
 from terraml.local import drift_analysis
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
+# The schedule expressions Model Monitor accepts: hourly, daily at H, every N hours from H.
+SCHEDULE = re.compile(r"^cron\(0 (\*|(?P<hour>[01]?\d|2[0-3])(/(?P<every>0?[1-9]|1\d|2[0-4]))?)"
+                      r" \? \* \* \*\)$")
 DEFINITION_FIELDS = ("DataQualityAppSpecification", "DataQualityBaselineConfig",
                      "DataQualityJobInput", "DataQualityJobOutputConfig", "JobResources",
                      "NetworkConfig", "RoleArn", "StoppingCondition")
@@ -132,8 +144,10 @@ def _schedule_doc(backend: SageMakerModelBackend, name: str,
                               "the name of a job definition")
     definition = _find(definitions(backend), definition_name, "Job definition")
     expression = (config.get("ScheduleConfig") or {}).get("ScheduleExpression", "")
-    if not expression.startswith("cron(") and expression != "NOW":
-        raise ValidationError(f"ScheduleExpression: expected cron(...), found {expression!r}")
+    if not SCHEDULE.match(expression) and expression != "NOW":
+        raise ValidationError(f"ScheduleExpression: expected cron(0 * ? * * *), "
+                              f"cron(0 [00-23] ? * * *) or cron(0 [00-23]/[01-24] ? * * *), "
+                              f"found {expression!r}")
     doc = {"MonitoringScheduleName": name, "MonitoringScheduleConfig": config,
            "MonitoringType": config.get("MonitoringType", "DataQuality")}
     endpoint = _endpoint_of(definition.doc)
@@ -265,9 +279,11 @@ def _scheduled_inputs(backend: SageMakerModelBackend,
         uri = f"{config.get('DestinationS3Uri', '').rstrip('/')}/{endpoint}"
         local = job_input["EndpointInput"].get("LocalPath")
     local = local or "/opt/ml/processing/input"
+    dataset_format = {"csv": {"header": True}} if batch else \
+        {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput"]}}
     return ([{"InputName": "dataset", "S3Input": {"S3Uri": uri, "LocalPath": local,
                                                   "S3DataType": "S3Prefix"}}],
-            {"dataset_format": json.dumps({"csv": {"header": True}}), "dataset_source": local})
+            {"dataset_format": json.dumps(dataset_format), "dataset_source": local})
 
 
 # -- the analyzer ---------------------------------------------------------------------------
@@ -333,6 +349,49 @@ def _read_json(backend: SageMakerModelBackend, uri: str) -> dict[str, Any]:
         raise ValueError(f"{uri}: not JSON") from None
 
 
+def _read_dataset(blobs: list[tuple[str, bytes]], dataset_format: str | None,
+                  names: list[str]) -> drift_analysis.Table:
+    """The table of the job's dataset: CSV with a header row, or data capture JSON lines
+    (CSV rows without a header, named `names` by position)."""
+    try:
+        found = json.loads(dataset_format) if dataset_format else {"csv": {"header": True}}
+    except ValueError:
+        raise ValueError(f"dataset_format: not JSON: {dataset_format!r}") from None
+    capture = found.get("sagemakerCaptureJson") if isinstance(found, dict) else None
+    if capture is None:
+        return drift_analysis.read_csv(blobs)
+    indexes = capture.get("captureIndexNames") or ["endpointInput"]
+    rows: list[list[str]] = []
+    for name, blob in blobs:
+        for number, line in enumerate(blob.decode("utf-8", "replace").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)["captureData"]
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(f"{name}:{number}: expected a data capture record "
+                                 "(JSON with captureData)") from None
+            for index in indexes:
+                item = data.get(index) or {}
+                text, encoding = item.get("data", ""), item.get("encoding", "CSV")
+                if encoding == "BASE64":
+                    try:
+                        text = base64.b64decode(text).decode("utf-8")
+                    except (binascii.Error, UnicodeDecodeError):
+                        raise ValueError(f"{name}:{number}: {index}: not BASE64 CSV") from None
+                elif encoding != "CSV":
+                    raise ValueError(f"{name}:{number}: {index}: expected CSV or BASE64 data, "
+                                     f"found {encoding}")
+                rows.extend(row for row in csv.reader(io.StringIO(text)) if row)
+    if not rows:
+        raise ValueError("no captured requests found")
+    width = len(rows[0])
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"captured rows: expected {width} fields, found {len(row)}")
+    return ([names[i] if i < len(names) else f"_c{i}" for i in range(width)], rows)
+
+
 def _write(backend: SageMakerModelBackend, uri: str, document: dict[str, Any]) -> None:
     bucket, key = _split(uri)
     _s3(backend).put_object(bucket, key, json.dumps(document, indent=2).encode(),
@@ -346,11 +405,14 @@ def analyze(backend: SageMakerModelBackend, job: Any, environment: dict[str, str
         source = environment.get("dataset_source")
         if not source:
             raise ValueError("environment: dataset_source is required")
-        table = drift_analysis.read_csv(_objects(backend, _resolve(job, source)))
+        baseline = (_read_json(backend, _resolve(job, environment["baseline_statistics"]))
+                    if environment.get("baseline_statistics") else None)
+        table = _read_dataset(_objects(backend, _resolve(job, source)),
+                              environment.get("dataset_format"),
+                              [f["name"] for f in (baseline or {}).get("features", [])])
         output = _output(job, environment.get("output_path", "/opt/ml/processing/output"))
         stats = drift_analysis.statistics(table)
-        if environment.get("baseline_statistics"):
-            baseline = _read_json(backend, _resolve(job, environment["baseline_statistics"]))
+        if baseline is not None:
             limits = (_read_json(backend, _resolve(job, environment["baseline_constraints"]))
                       if environment.get("baseline_constraints") else {})
             _write(backend, f"{output}/statistics.json", stats)

@@ -33,7 +33,8 @@ free(
 ML = "Microsoft.MachineLearningServices/workspaces"
 # azapi types that are metadata only: a workspace of any kind (a feature store is a workspace of
 # kind FeatureStore; the catalog lists the Azure ML workspace at no charge), feature-store
-# entities and feature sets (their versions), a data asset, and a workspace connection.
+# entities and feature sets (their versions, unless scheduled to materialize: see
+# `azapi_mlops`), a data asset, and a workspace connection.
 FREE_AZAPI = (f"{ML}@", f"{ML}/featurestoreEntities@", f"{ML}/featurestoreEntities/versions@",
               f"{ML}/featuresets@", f"{ML}/featuresets/versions@", f"{ML}/data@",
               f"{ML}/data/versions@", f"{ML}/connections@")
@@ -42,6 +43,15 @@ FREE_AZAPI = (f"{ML}@", f"{ML}/featurestoreEntities@", f"{ML}/featurestoreEntiti
 def azapi_mlops(resource: Resource, ctx: PricingContext, kind: str,
                 body: dict[str, Any]) -> ResourceCost | None:
     """The cost of an ML-ops azapi resource of type `kind`, or None when it is not one."""
+    if kind.startswith(f"{ML}/featuresets/versions@"):
+        settings = block(block(body, "properties"), "materializationSettings")
+        if settings.get("schedule") is not None:
+            spark = literal_text(block(settings, "resource").get("instanceType")) or \
+                "a size set by an expression"
+            return ResourceCost(resource.address, resource.type, unpriced_reason=(
+                f"materializationSettings.schedule runs a serverless Spark materialization "
+                f"job ({spark}) on every recurrence; no terraml record gives its hours per "
+                "run (billed per vCPU-hour while it runs)"))
     if kind.startswith(FREE_AZAPI):
         return ResourceCost(resource.address, resource.type, free=True)
     properties = block(body, "properties")
