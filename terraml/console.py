@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -11,6 +12,11 @@ from core.errors import UserError
 
 out = Console(width=160) if not sys.stdout.isatty() else Console()
 err = Console(stderr=True)
+
+
+def when(value: datetime | None) -> str:
+    """A moment as the commands and reports show it (UTC, to the minute), or `-`."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 def select_environments(env_dir: Path, names: list[str] | None):

@@ -38,6 +38,7 @@ import typer
 from rich.table import Table
 
 from core.errors import EXIT_FAILED
+from terraml.console import when
 from terraml.runtime_cli import EnvDir, EnvName, Outdir, OutputsFile, _console, _context
 
 monitor_app = typer.Typer(no_args_is_help=True, help="Drift monitoring: build the baseline, "
@@ -52,12 +53,23 @@ def _warn(message: str) -> None:
     _console()[1].print(f"[yellow]warning[/] {message}")
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
 def _status_line(item) -> str:
     return f"status: {item.state}{' - ' + item.detail if item.detail else ''}"
+
+
+def _conclude(final, wait: bool, timeout: float, still_running: str) -> None:
+    """Print the job's final status; exit 3 when it failed or, followed, did not finish
+    within `timeout` (`still_running` says where to look next)."""
+    from terraml.runtime import drift
+
+    out, err = _console()
+    out.print(_status_line(final), markup=False, highlight=False)
+    if drift.failed(final):
+        raise typer.Exit(EXIT_FAILED)
+    if wait and not drift.finished(final):
+        err.print(f"not finished after {timeout:g}s: {still_running}", markup=False,
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _feature_table(run, title: str) -> Table:
@@ -109,13 +121,7 @@ def baseline(env: EnvName,
               highlight=False)
     if final.features:
         out.print(f"features: {', '.join(final.features)} ({len(final.features)})")
-    out.print(_status_line(final), markup=False, highlight=False)
-    if drift.failed(final):
-        raise typer.Exit(EXIT_FAILED)
-    if wait and not drift.finished(final):
-        err.print(f"not finished after {timeout:g}s: follow it with the job id above",
-                  markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_FAILED)
+    _conclude(final, wait, timeout, "follow it with the job id above")
 
 
 @monitor_app.command("run")
@@ -140,13 +146,7 @@ def run(env: EnvName, wait: Wait = True, poll: Poll = 15.0, timeout: Timeout = 3
     if final.features:
         out.print(_feature_table(final, f"run {final.run_id}"))
         out.print(f"{len(final.violations)} of {len(final.features)} features drifted")
-    out.print(_status_line(final), markup=False, highlight=False)
-    if drift.failed(final):
-        raise typer.Exit(EXIT_FAILED)
-    if wait and not drift.finished(final):
-        err.print(f"not finished after {timeout:g}s: see `terraml monitor status --env {env}`",
-                  markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_FAILED)
+    _conclude(final, wait, timeout, f"see `terraml monitor status --env {env}`")
 
 
 @monitor_app.command("status")
@@ -182,7 +182,7 @@ def status(env: EnvName,
                       "worst feature", "score", title=f"{monitor} runs ({runtime.env.cloud})")
         for item in runs:
             worst = drift.worst(item)
-            table.add_row(item.run_id, _when(item.started), item.state, str(len(item.features)),
+            table.add_row(item.run_id, when(item.started), item.state, str(len(item.features)),
                           str(len(item.violations)) if item.features else "-",
                           worst.feature if worst else "-",
                           "-" if worst is None or worst.score is None else f"{worst.score:.3f}")
@@ -190,7 +190,7 @@ def status(env: EnvName,
         latest = drift.latest_finished(runs)
         if latest:
             out.print(_feature_table(latest, f"latest finished run {latest.run_id} "
-                                             f"({_when(latest.started)})"))
+                                             f"({when(latest.started)})"))
             out.print(f"{len(latest.violations)} of {len(latest.features)} features drifted")
         else:
             out.print("no run has finished with per-feature scores yet")

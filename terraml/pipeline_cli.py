@@ -14,6 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from terraml.console import when
 from terraml.runtime_cli import EnvDir, EnvName, Outdir, OutputsFile, _console, _context
 
 pipeline_app = typer.Typer(no_args_is_help=True, help="The environment's training pipeline: "
@@ -24,14 +25,10 @@ def _warn(message: str) -> None:
     _console()[1].print(f"[yellow]warning[/] {message}")
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
 def _step_table(run, title: str) -> Table:
     table = Table("step", "state", "started", "ended", "detail", title=title)
     for step in run.steps:
-        table.add_row(step.name, step.state, _when(step.started), _when(step.ended), step.detail)
+        table.add_row(step.name, step.state, when(step.started), when(step.ended), step.detail)
     return table
 
 
@@ -110,7 +107,7 @@ def status(env: EnvName,
     runs = runtime.pipeline_runs()
     table = Table("run", "state", "started", "detail", title=f"{target.prefix}-training runs")
     for item in runs:
-        table.add_row(item.run_id, item.state, _when(item.started), item.detail)
+        table.add_row(item.run_id, item.state, when(item.started), item.detail)
     out.print(table if runs else f"{target.prefix}-training: no runs yet")
     chosen = run_id or (runs[0].run_id if runs else None)
     if chosen:
@@ -149,7 +146,7 @@ def models(env: EnvName, env_dir: EnvDir = Path("environments"), outputs: Output
                   title=f"{target.stack_name} model registry ({target.cloud})")
     for item in versions:
         metrics = ", ".join(f"{k}={v:g}" for k, v in sorted(item.metrics.items())) or "-"
-        table.add_row(item.version, _when(item.created), item.approval, metrics,
+        table.add_row(item.version, when(item.created), item.approval, metrics,
                       item.model_uri or "-", item.detail or "")
     out.print(table if versions else f"{target.stack_name}: no model versions yet")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,8 +35,9 @@ from core.drift import Drift
 from core.errors import UserError
 from core.outputs import StackOutputs
 from core.spec import Environment
+from terraml.console import when
 from terraml.files import write_atomically
-from terraml.runtime import guard
+from terraml.runtime import guard, polling
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 REQUIRED_OUTPUTS = ("drift_monitor", "drift_baseline_uri")  # what the commands read
@@ -125,30 +125,23 @@ def follow_baseline(runtime: CloudRuntime, baseline: DriftBaseline,
                     on_change: Callable[[DriftBaseline], None], poll_seconds: float,
                     timeout_seconds: float) -> DriftBaseline:
     """Poll the baselining job until it is final or `timeout_seconds` passed."""
-    deadline = time.monotonic() + timeout_seconds
-    seen = (baseline.state, baseline.detail)
-    while baseline.state not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0)))
-        baseline = runtime.drift_baseline(baseline.job)
-        if (baseline.state, baseline.detail) != seen:
-            seen = (baseline.state, baseline.detail)
-            on_change(baseline)
-    return baseline
+    return polling.follow(baseline, lambda b: runtime.drift_baseline(b.job), done=finished,
+                          progress=_progress, on_change=on_change,
+                          poll_seconds=poll_seconds, timeout_seconds=timeout_seconds)
 
 
 def follow_run(runtime: CloudRuntime, run: DriftRun, on_change: Callable[[DriftRun], None],
                poll_seconds: float, timeout_seconds: float) -> DriftRun:
     """Poll the latest runs until `run` is final or `timeout_seconds` passed."""
-    deadline = time.monotonic() + timeout_seconds
-    seen = (run.state, run.detail)
-    while run.state not in TERMINAL and time.monotonic() < deadline:
-        time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0)))
-        run = next((r for r in runtime.drift_runs(FOLLOW_LIMIT) if r.run_id == run.run_id),
-                   run)
-        if (run.state, run.detail) != seen:
-            seen = (run.state, run.detail)
-            on_change(run)
-    return run
+    def fetch(current: DriftRun) -> DriftRun:
+        return next((r for r in runtime.drift_runs(FOLLOW_LIMIT)
+                     if r.run_id == current.run_id), current)
+    return polling.follow(run, fetch, done=finished, progress=_progress, on_change=on_change,
+                          poll_seconds=poll_seconds, timeout_seconds=timeout_seconds)
+
+
+def _progress(item: DriftBaseline | DriftRun) -> tuple[str, str]:
+    return item.state, item.detail
 
 
 def ranked(run: DriftRun) -> list[FeatureDrift]:
@@ -243,10 +236,6 @@ def chart(results: list[tuple[datetime, FeatureDrift]], threshold: float) -> dic
             "last": f"{results[-1][0]:{day}}" if len(results) > 1 else ""}
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
-
-
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -268,9 +257,9 @@ def html_report(env: Environment, outputs: StackOutputs, runs: list[DriftRun],
     return templates.get_template("drift_status.html.j2").render(
         env=env, monitor=outputs.get("drift_monitor"),
         baseline_uri=outputs.get("drift_baseline_uri"),
-        generated=_when(now or datetime.now(timezone.utc)), runs=runs, latest=latest,
+        generated=when(now or datetime.now(timezone.utc)), runs=runs, latest=latest,
         latest_features=ranked(latest) if latest else [], worst=worst, charts=charts,
-        when=_when, score=_score)
+        when=when, score=_score)
 
 
 def write_report(path: Path, text: str) -> None:
@@ -288,5 +277,6 @@ def finished(item: DriftBaseline | DriftRun) -> bool:
 
 
 def failed(item: DriftBaseline | DriftRun) -> bool:
-    """Final without success: the command exits 1, like a failed `pipeline run`."""
+    """Final without success: the command exits 3 (`EXIT_FAILED`), like a failed
+    `pipeline run`."""
     return item.state in TERMINAL and item.state != SUCCEEDED

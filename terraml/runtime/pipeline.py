@@ -7,7 +7,6 @@ cost`) are applied before the first cloud call (`Blocked`, exit 1); bad input is
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from adapters.machines import AcceleratorChoice
@@ -21,7 +20,7 @@ from adapters.runtime import (
 )
 from core.errors import UserError
 from core.spec import Environment
-from terraml.runtime import guard
+from terraml.runtime import guard, polling
 
 Warn = Callable[[str], None]
 
@@ -45,15 +44,9 @@ def check(env: Environment, warn: Warn) -> dict[str, AcceleratorChoice]:
 def follow(runtime: CloudRuntime, run: PipelineRun, on_change: Callable[[PipelineRun], None],
            poll_seconds: float = 15.0, timeout_seconds: float = 24 * 3600) -> PipelineRun:
     """Poll `run` until it finishes, calling `on_change` whenever a state changes."""
-    seen = _states(run)
-    deadline = time.monotonic() + timeout_seconds
-    while not run.finished and time.monotonic() < deadline:
-        time.sleep(poll_seconds)
-        run = runtime.pipeline_run(run.run_id)
-        if _states(run) != seen:
-            seen = _states(run)
-            on_change(run)
-    return run
+    return polling.follow(run, lambda r: runtime.pipeline_run(r.run_id),
+                          done=lambda r: r.finished, progress=_states, on_change=on_change,
+                          poll_seconds=poll_seconds, timeout_seconds=timeout_seconds)
 
 
 def _states(run: PipelineRun) -> tuple:
