@@ -60,15 +60,11 @@ class Drift(Strict):
                              f"forms every cloud's monitor accepts, found {value!r}")
         return value
 
-    def every_hours(self) -> int | None:
-        """Hours between runs (1 for hourly, N for `*/N`), or None for daily at one hour."""
+    def period_hours(self) -> int:
+        """Hours between two runs (1 hourly, N for `*/N`, 24 daily): the production data one
+        run reads."""
         hour = parse(self.schedule).fields[1]
-        return 1 if hour == "*" else int(hour[2:]) if hour.startswith("*/") else None
-
-    def daily_hour(self) -> int | None:
-        """The hour of a daily run, or None."""
-        hour = parse(self.schedule).fields[1]
-        return int(hour) if hour.isdigit() else None
+        return 1 if hour == "*" else int(hour[2:]) if hour.startswith("*/") else 24
 
     @model_validator(mode="after")
     def _thresholds_name_watched_features(self) -> Drift:
@@ -81,6 +77,12 @@ class Drift(Strict):
 
     def threshold_of(self, feature: str) -> float:
         return self.feature_thresholds.get(feature, self.threshold)
+
+    def thresholds(self) -> dict[str, float]:
+        """`{"default": threshold, <feature>: its threshold, ...}` for every watched feature
+        (the `drift_thresholds` stack output on every cloud)."""
+        return {"default": float(self.threshold),
+                **{name: float(self.threshold_of(name)) for name in self.features}}
 
     def runs_per_month(self) -> float:
         return parse(self.schedule).runs_per_month()

@@ -116,12 +116,6 @@ def analyzer_image(site: Site) -> str:
     return f"{account}.dkr.ecr.{site.region}.{domain}/{ANALYZER_REPOSITORY}"
 
 
-def thresholds(drift: Drift) -> dict[str, float]:
-    """{"default": threshold, <feature>: its threshold, ...} for every watched feature."""
-    return {"default": float(drift.threshold),
-            **{name: float(drift.threshold_of(name)) for name in drift.features}}
-
-
 @AwsAdapter.implementation("drift")
 def drift(adapter: AwsAdapter, scope: Construct, props: DriftProps, *, key: AwsKeyRefs,
           network: AwsNetworkRefs, data: AwsDataRefs, identity: AwsIdentityRefs,
@@ -203,7 +197,7 @@ def drift(adapter: AwsAdapter, scope: Construct, props: DriftProps, *, key: AwsK
             monitoring_job_definition_name=definition.name,
             schedule_config=SagemakerMonitoringScheduleMonitoringScheduleConfigScheduleConfig(
                 schedule_expression=expression)))
-    limits = thresholds(spec)
+    limits = spec.thresholds()
     _alarms(scope, site, spec, limits, name, serving.endpoint.name if endpoint else None,
             monitoring)
     _failed_runs(scope, site, schedule, monitoring)

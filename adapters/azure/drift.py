@@ -78,14 +78,6 @@ def datastore_name(bucket: str) -> str:
     return f"terraml_{bucket.replace('-', '_')}"
 
 
-def thresholds(drift: Drift) -> dict[str, float]:
-    """`{"default": t, <feature>: t}` for every watched feature and every override."""
-    found = {"default": float(drift.threshold)}
-    for feature in [*drift.features, *drift.feature_thresholds]:
-        found[feature] = float(drift.threshold_of(feature))
-    return found
-
-
 @AzureAdapter.implementation("drift")
 def drift(adapter: AzureAdapter, scope: Construct, props: DriftProps, *, key: AzureKeyRefs,
           network: AzureNetworkRefs, data: AzureDataRefs, identity: AzureIdentityRefs,
@@ -147,7 +139,7 @@ def _outputs(spec: Drift, name: str, datastores: dict[str, MachineLearningDatast
         "drift_target": target,
         "drift_reports_uri": REPORTS_URI,
         "drift_features": list(spec.features),
-        "drift_thresholds": thresholds(spec),
+        "drift_thresholds": spec.thresholds(),
         "drift_schedule": parse(spec.schedule).unix(),
         # the Spark size as the monitor takes it (lower case), from the machine table
         "drift_instance_type": SPARK_SIZES[spec.size].lower(),

@@ -106,7 +106,7 @@ def signal_groups(drift: Drift) -> dict[str, tuple[float, list[str]]]:
 
 def lookback(drift: Drift) -> str:
     """The production-data window of one run: the schedule's period (ISO 8601)."""
-    hours = max(1, round(730 / max(drift.runs_per_month(), 1)))
+    hours = drift.period_hours()
     return f"P{hours // 24}D" if hours % 24 == 0 else f"PT{hours}H"
 
 

@@ -87,17 +87,6 @@ def reports_prefix(baseline_prefix: str) -> str:
     return reports if reports != _folder(baseline_prefix) else f"{_folder(stem)}reports/"
 
 
-def window_hours(drift: Drift) -> int:
-    """Hours of production data each scheduled run reads: the period between runs."""
-    return max(1, round(30 * 24 / drift.runs_per_month()))
-
-
-def thresholds(drift: Drift) -> dict[str, float]:
-    """{"default": t, <feature>: t} for every watched or overridden feature."""
-    named = {feature: drift.threshold_of(feature) for feature in drift.features}
-    return {"default": drift.threshold, **named, **drift.feature_thresholds}
-
-
 @GcpAdapter.implementation("drift")
 def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpKeyRefs,
           network: GcpNetworkRefs, data: GcpDataRefs, identity: GcpIdentityRefs,
@@ -121,7 +110,7 @@ def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpK
         target = (f"projects/{project_id}/locations/{region}/endpoints/"
                   f"{serving.endpoint.name}")
         _log_endpoint_requests(scope, site, serving, data, agent)
-        window = f"{window_hours(spec)}h"
+        window = f"{spec.period_hours()}h"
     else:
         _check_target(site, spec)
         bucket, prefix = buckets[spec.target_bucket() or ""], _folder(spec.target_prefix())
@@ -135,7 +124,7 @@ def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpK
         "drift_reports_uri": f"gs://{baseline_bucket.name}/{reports}",
         "drift_target": target,
         "drift_features": list(spec.features),
-        "drift_thresholds": thresholds(spec),
+        "drift_thresholds": spec.thresholds(),
         "drift_schedule": parse(spec.schedule).unix(),
         "drift_model": f"projects/{project_id}/locations/{region}/models/"
                        f"{names(site)['model']}",
