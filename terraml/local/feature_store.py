@@ -31,6 +31,8 @@ from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, 
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
+from terraml.local import arn_lookups
+
 EVENT_TIME_TYPES = ("String", "Fractional")
 GLUE_TYPES = {"String": "string", "Integral": "bigint", "Fractional": "double"}
 # Columns SageMaker adds to every offline-store table.
@@ -282,22 +284,19 @@ def _list_lifecycles(self: SageMakerResponse) -> ActionResult:
 # -- tags -----------------------------------------------------------------------------------
 
 
-def _get_resource_from_arn(self: SageMakerModelBackend, arn: str) -> Any:
-    """The lookup installed before this module's, plus feature groups and lifecycle
-    configurations (moto's lookup answers those with a 500)."""
-    if ":feature-group/" in arn:
-        group = feature_groups(self).get(arn)
-        if group is None:
-            raise ValidationError(f"Could not find feature-group {arn}")
-        return group
-    if ":notebook-instance-lifecycle-config/" in arn:
-        if arn not in _lifecycle_tags(self):
-            raise ValidationError(f"Could not find notebook-instance-lifecycle-config {arn}")
-        return SimpleNamespace(tags=_lifecycle_tags(self)[arn])
-    return _get_resource(self, arn)
+def _feature_group(self: SageMakerModelBackend, arn: str) -> Any:
+    group = feature_groups(self).get(arn)
+    if group is None:
+        raise ValidationError(f"Could not find feature-group {arn}")
+    return group
 
 
-_get_resource = SageMakerModelBackend._get_resource_from_arn
+def _lifecycle_config(self: SageMakerModelBackend, arn: str) -> Any:
+    if arn not in _lifecycle_tags(self):
+        raise ValidationError(f"Could not find notebook-instance-lifecycle-config {arn}")
+    return SimpleNamespace(tags=_lifecycle_tags(self)[arn])
+
+
 _create_notebook = SageMakerResponse.create_notebook_instance
 _describe_notebook = SageMakerResponse.describe_notebook_instance
 _delete_notebook = SageMakerResponse.delete_notebook_instance
@@ -306,11 +305,7 @@ _delete_lifecycle = SageMakerResponse.delete_notebook_instance_lifecycle_config
 
 
 def install() -> None:
-    """Add these calls to moto's responses (after the other SageMaker shims: the tag lookup
-    wraps whichever is installed)."""
-    global _get_resource
-    if SageMakerModelBackend._get_resource_from_arn is not _get_resource_from_arn:
-        _get_resource = SageMakerModelBackend._get_resource_from_arn
+    """Add these calls to moto's responses."""
     SageMakerResponse.create_feature_group = _create
     SageMakerResponse.describe_feature_group = _describe
     SageMakerResponse.update_feature_group = _update
@@ -323,4 +318,6 @@ def install() -> None:
     SageMakerResponse.delete_notebook_instance_lifecycle_config = _delete_lifecycle_and_tags
     SageMakerResponse.update_notebook_instance_lifecycle_config = _update_lifecycle
     SageMakerResponse.list_notebook_instance_lifecycle_configs = _list_lifecycles
-    SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
+    arn_lookups.register(":feature-group/", _feature_group)
+    arn_lookups.register(":notebook-instance-lifecycle-config/", _lifecycle_config)
+    arn_lookups.install()

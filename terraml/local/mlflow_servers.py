@@ -21,6 +21,8 @@ from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
+from terraml.local import arn_lookups
+
 MLFLOW_VERSION = "2.16"  # what `mlflow_version` reads back when the call sets none
 MAINTENANCE_WINDOW = "Tue:03:30"  # SageMaker's default, when the call sets none
 UPDATABLE = ("ArtifactStoreUri", "TrackingServerSize", "AutomaticModelRegistration",
@@ -102,24 +104,21 @@ def _presigned_url(self: SageMakerResponse) -> ActionResult:
                          "/auth?token=local-emulator"})
 
 
-_get_resource = SageMakerModelBackend._get_resource_from_arn
+def _tracking_server(self: SageMakerModelBackend, arn: str) -> Any:
+    if arn not in servers(self):
+        raise ValidationError(f"Could not find mlflow-tracking-server {arn}")
+    return servers(self)[arn]
 
 
-def _get_resource_from_arn(self: SageMakerModelBackend, arn: str) -> Any:
-    """Moto's lookup plus tracking servers and model packages (`model-package/<group>/<n>`,
-    which moto's split on `/` turns into a 500)."""
-    if ":mlflow-tracking-server/" in arn:
-        if arn not in servers(self):
-            raise ValidationError(f"Could not find mlflow-tracking-server {arn}")
-        return servers(self)[arn]
-    if ":model-package/" in arn:
-        package = self.model_packages.get(arn)
-        if package is None:
-            raise ValidationError(f"Could not find model-package {arn}")
-        if package.tags is None:  # created without tags
-            package.tags = []
-        return package
-    return _get_resource(self, arn)
+def _model_package(self: SageMakerModelBackend, arn: str) -> Any:
+    """Model packages (`model-package/<group>/<n>`, which moto's split on `/` turns into a
+    500)."""
+    package = self.model_packages.get(arn)
+    if package is None:
+        raise ValidationError(f"Could not find model-package {arn}")
+    if package.tags is None:  # created without tags
+        package.tags = []
+    return package
 
 
 def install() -> None:
@@ -129,4 +128,6 @@ def install() -> None:
     SageMakerResponse.delete_mlflow_tracking_server = _delete
     SageMakerResponse.list_mlflow_tracking_servers = _list
     SageMakerResponse.create_presigned_mlflow_tracking_server_url = _presigned_url
-    SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
+    arn_lookups.register(":mlflow-tracking-server/", _tracking_server)
+    arn_lookups.register(":model-package/", _model_package)
+    arn_lookups.install()

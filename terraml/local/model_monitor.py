@@ -29,6 +29,7 @@ import io
 import json
 import posixpath
 import re
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,7 +40,7 @@ from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from terraml.local import drift_analysis
+from terraml.local import arn_lookups, drift_analysis
 
 ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
 # The schedule expressions Model Monitor accepts: hourly, daily at H, every N hours from H.
@@ -457,25 +458,18 @@ def _create_processing_job_playing_the_analyzer(self: SageMakerResponse) -> Acti
 
 # -- tags -----------------------------------------------------------------------------------
 
-_get_resource = SageMakerModelBackend._get_resource_from_arn
-
-
-def _get_resource_from_arn(self: SageMakerModelBackend, arn: str) -> Any:
-    for marker, store in ((":data-quality-job-definition/", definitions(self)),
-                          (":monitoring-schedule/", schedules(self))):
-        if marker in arn:
-            found = store.get(arn.rsplit("/", 1)[-1])
-            if found is None or found.arn != arn:
-                raise ValidationError(f"Could not find {marker.strip(':/')} {arn}")
-            return found
-    return _get_resource(self, arn)
+def _lookup(marker: str, store: Callable[[SageMakerModelBackend], dict[str, Any]]):
+    """An ARN lookup for one of this module's kinds (stored by name)."""
+    def lookup(self: SageMakerModelBackend, arn: str) -> Any:
+        found = store(self).get(arn.rsplit("/", 1)[-1])
+        if found is None or found.arn != arn:
+            raise ValidationError(f"Could not find {marker.strip(':/')} {arn}")
+        return found
+    return lookup
 
 
 def install() -> None:
     """Add these calls to moto's responses."""
-    global _get_resource
-    if SageMakerModelBackend._get_resource_from_arn is not _get_resource_from_arn:
-        _get_resource = SageMakerModelBackend._get_resource_from_arn  # after others' wraps
     SageMakerResponse.create_data_quality_job_definition = _create_definition
     SageMakerResponse.describe_data_quality_job_definition = _describe_definition
     SageMakerResponse.delete_data_quality_job_definition = _delete_definition
@@ -487,4 +481,7 @@ def install() -> None:
     SageMakerResponse.list_monitoring_schedules = _list_schedules
     SageMakerResponse.list_monitoring_executions = _list_executions
     SageMakerResponse.create_processing_job = _create_processing_job_playing_the_analyzer
-    SageMakerModelBackend._get_resource_from_arn = _get_resource_from_arn
+    for marker, store in ((":data-quality-job-definition/", definitions),
+                          (":monitoring-schedule/", schedules)):
+        arn_lookups.register(marker, _lookup(marker, store))
+    arn_lookups.install()
