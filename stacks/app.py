@@ -57,9 +57,10 @@ def build_app(envs: list[Environment], outdir: str | None = None,
         get_adapter(env.cloud, source=str(env.source))
     target = Path(outdir or os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
     created = not target.exists()
-    # Made here, not by the jsii App: two synths at once (`up --local` of two environments)
-    # would both see it missing and the second mkdir would fail with EEXIST.
-    target.mkdir(parents=True, exist_ok=True)
+    # Made here, not by the jsii App and Manifest: they check for the folder and then mkdir
+    # it, so two synths at once (`up --local` of two environments in one project) can both
+    # see it missing and the second fails with EEXIST.
+    (target / "stacks").mkdir(parents=True, exist_ok=True)
     options = {"context": {"targetVersions": TARGET_VERSIONS}}
     try:
         app = App(outdir=outdir, **options) if outdir else App(**options)

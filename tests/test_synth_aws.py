@@ -241,3 +241,22 @@ def test_checkov_reports_no_unsuppressed_failure(tmp_path: Path):
     assert summary.get("parsing_errors") == 0
     assert failures == [], "\n".join(failures)
     assert summary["passed"] > 100 and suppressed > 0
+
+
+def test_output_folders_exist_before_the_jsii_app_so_concurrent_synths_cannot_race(
+        tmp_path: Path, monkeypatch):
+    # The jsii App and Manifest check for `<out>` and `<out>/stacks` and then mkdir them: two
+    # `up --local` runs of different environments in one project failed with EEXIST (CI).
+    import stacks.app
+
+    out = tmp_path / "out"
+    seen = []
+
+    def app_seeing_folders(**options):
+        seen.append((out / "stacks").is_dir())
+        raise UserError("stop here")
+
+    monkeypatch.setattr(stacks.app, "App", app_seeing_folders)
+    with pytest.raises(UserError):
+        build_app([load_environment("environments/dev.yaml")], outdir=str(out))
+    assert seen == [True]
