@@ -244,8 +244,9 @@ def test_azure_pricers_golden():
     # min 0 dedicated D4s_v3 in eastus: only the 100 job node-hours at 0.192
     assert costs["azurerm_machine_learning_compute_cluster.cpu"].monthly == pytest.approx(
         0.192 * 100)
+    # plus the P10 OS disk every compute instance carries (19.71, eastus)
     assert costs["azurerm_machine_learning_compute_instance.dev"].monthly == pytest.approx(
-        0.293 * 730)
+        0.293 * 730 + 19.71)
     assert costs["azurerm_storage_account.lake"].monthly == pytest.approx(0.0184 * 1000)
     assert costs["azurerm_container_registry.acr"].monthly == pytest.approx(0.667 * 30)
     assert costs["azurerm_key_vault.kv"].monthly == pytest.approx(0.03 * 5)

@@ -192,9 +192,34 @@ def test_notebooks_are_private_encrypted_and_per_user(stack):
     group = stack["resource"]["aws_security_group"][sg_key]
     assert "ingress" not in group or group["ingress"] == []
     assert [(e["from_port"], e["to_port"]) for e in group["egress"]] == [(443, 443)]
-    endpoint = [e for e in resources(stack, "aws_vpc_endpoint")
-                if e["service_name"].endswith(".sagemaker.api")]
-    assert len(endpoint) == 1 and endpoint[0]["private_dns_enabled"] is True
+    # the idle stop needs no interface endpoint (billed by the hour): S3 through the gateway
+    assert [e["vpc_endpoint_type"] for e in resources(stack, "aws_vpc_endpoint")] == ["Gateway"]
+
+
+def test_stop_requests_reach_a_state_machine_that_stops_only_these_notebooks(stack):
+    (notification,) = resources(stack, "aws_s3_bucket_notification")
+    assert notification["eventbridge"] is True
+    assert "data_bucket-artifacts_" in notification["bucket"]
+    _, rule = by_name(stack, "aws_cloudwatch_event_rule", "terraml-fs-notebook-idle")
+    pattern = json.loads(rule["event_pattern"])
+    assert pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "notebooks/idle/"}]
+    assert "data_bucket-artifacts_" in pattern["detail"]["bucket"]["name"][0]
+    machine_key, machine = by_name(stack, "aws_sfn_state_machine", "terraml-fs-notebook-stopper")
+    (target,) = [t for t in resources(stack, "aws_cloudwatch_event_target")
+                 if t["arn"] == f"${{aws_sfn_state_machine.{machine_key}.arn}}"]
+    assert target["rule"].endswith(".name}") and "notebook-stop-requests" in target["rule"]
+    task = json.loads(machine["definition"])["States"]["StopNotebookInstance"]
+    assert task["Resource"].endswith(":states:::aws-sdk:sagemaker:stopNotebookInstance")
+    (stopper,) = role_policies(stack, "terraml-fs-notebook-stopper")
+    assert stopper["Action"] == ["sagemaker:StopNotebookInstance"]
+    assert [r.rsplit(":", 1)[1] for r in stopper["Resource"]] == [
+        "notebook-instance/terraml-fs-alice", "notebook-instance/terraml-fs-bob"]
+    (starter,) = role_policies(stack, "terraml-fs-notebook-idle")
+    assert starter["Action"] == ["states:StartExecution"]
+    assert starter["Resource"] == [f"${{aws_sfn_state_machine.{machine_key}.arn}}"]
+    assert stack["output"]["notebook_stopper"]["value"] == \
+        f"${{aws_sfn_state_machine.{machine_key}.arn}}"
 
 
 def test_root_access_is_off_outside_dev(tmp_path):
@@ -202,7 +227,7 @@ def test_root_access_is_off_outside_dev(tmp_path):
     assert {n["root_access"] for n in notebooks(doc).values()} == {"Disabled"}
 
 
-def test_notebook_role_reads_and_writes_data_and_stops_only_its_notebooks(stack):
+def test_notebook_role_reads_and_writes_data_and_calls_no_sagemaker_api(stack):
     statements = role_policies(stack, "terraml-fs-notebooks")
     by_sid = {s["Sid"]: s for s in statements}
     for statement in statements:
@@ -214,9 +239,7 @@ def test_notebook_role_reads_and_writes_data_and_stops_only_its_notebooks(stack)
     assert [bucket(r) for r in by_sid["WriteData"]["Resource"]] == ["raw", "features",
                                                                    "artifacts"]
     assert "models" in {bucket(r) for r in by_sid["ReadData"]["Resource"]}  # read only
-    assert [r.split(":sagemaker:us-east-1:", 1)[1].split(":", 1)[1]
-            for r in by_sid["StopWhenIdle"]["Resource"]] == [
-        "notebook-instance/terraml-fs-alice", "notebook-instance/terraml-fs-bob"]
+    assert not any(a.startswith("sagemaker:") for s in statements for a in s["Action"])
     assert all(r.endswith(("terraml-fs-alice/*", "terraml-fs-bob/*"))
                for r in by_sid["WriteOwnLogs"]["Resource"])
 
@@ -224,9 +247,10 @@ def test_notebook_role_reads_and_writes_data_and_stops_only_its_notebooks(stack)
 def test_lifecycle_script_installs_a_five_minute_idle_check(stack, tmp_path):
     (config,) = resources(stack, "aws_sagemaker_notebook_instance_lifecycle_configuration")
     assert config["name"] == "terraml-fs-idle-stop"
-    script = base64.b64decode(config["on_start"]).decode()
-    assert re.search(r"^\*/5 \* \* \* \* root /usr/bin/python3 \S+ 45 ", script,
-                     re.MULTILINE)
+    script = on_start(config["on_start"], bucket="terraml-fs-artifacts-123")
+    assert re.search(r"^\*/5 \* \* \* \* root /usr/bin/python3 \S+ 45 terraml-fs-artifacts-123 ",
+                     script, re.MULTILINE)
+    assert IDLE_CHECK in script
     (tmp_path / "on-start.sh").write_text(script)
     checked = subprocess.run(["bash", "-n", str(tmp_path / "on-start.sh")], check=False)
     assert checked.returncode == 0
@@ -236,23 +260,38 @@ def test_lifecycle_script_installs_a_five_minute_idle_check(stack, tmp_path):
     assert set(OPT_IN_OUTPUTS["notebooks"]) <= set(stack["output"])
 
 
+def on_start(expression: str, bucket: str) -> str:
+    """The script Terraform makes of `${base64encode(join("", ["...", <bucket ref>, "..."]))}`,
+    with `bucket` for the reference (checked: only the artifacts bucket's name is joined in)."""
+    found = re.fullmatch(r'\$\{base64encode\(join\("", \[(".*"), '
+                         r'(aws_s3_bucket\.data_bucket-artifacts_\w+\.bucket), (".*")\]\)\)\}',
+                         expression, re.DOTALL)
+    assert found, expression[:200]
+    return json.loads(found.group(1)) + bucket + json.loads(found.group(3))
+
+
 def _stamp(minutes_ago: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - minutes_ago * 60))
 
 
-@pytest.mark.parametrize(("kernels", "terminals", "reachable", "stops"), [
-    ([{"execution_state": "idle", "last_activity": _stamp(50)}], [], True, True),
+@pytest.mark.parametrize(("kernels", "terminals", "reachable", "asked_ago", "stops"), [
+    ([{"execution_state": "idle", "last_activity": _stamp(50)}], [], True, None, True),
     ([{"execution_state": "idle", "last_activity": _stamp(50)}],
-     [{"last_activity": _stamp(10)}], True, False),  # a terminal was used 10 min ago
-    ([{"execution_state": "busy", "last_activity": _stamp(90)}], [], True, False),
-    ([], [], True, True),  # nothing open since the start, 60 min ago
-    ([], [], False, False),  # Jupyter not answering: never stop on a failed check
+     [{"last_activity": _stamp(10)}], True, None, False),  # a terminal was used 10 min ago
+    ([{"execution_state": "busy", "last_activity": _stamp(90)}], [], True, None, False),
+    ([], [], True, None, True),  # nothing open since the start, 60 min ago
+    ([], [], False, None, False),  # Jupyter not answering: never stop on a failed check
+    ([], [], True, 5, False),  # asked 5 minutes ago: the stop is under way
+    ([], [], True, 20, True),  # asked 20 minutes ago and still running: ask again
 ])
-def test_idle_check_stops_only_after_the_idle_minutes(monkeypatch, kernels, terminals,
-                                                      reachable, stops):
+def test_idle_check_asks_for_a_stop_only_after_the_idle_minutes(
+        monkeypatch, kernels, terminals, reachable, asked_ago, stops):
     """The check as the instance runs it (45 minutes), against a fake Jupyter API."""
+    from adapters.aws.notebooks import REQUESTED, STARTED
+
     answers = {"/api/kernels": kernels, "/api/terminals": terminals}
-    calls: list[list[str]] = []
+    calls: list[tuple[list[str], bytes]] = []
+    marked: list[str] = []
 
     def urlopen(url, context=None, timeout=None):
         if not reachable:
@@ -264,16 +303,32 @@ def test_idle_check_stops_only_after_the_idle_minutes(monkeypatch, kernels, term
     metadata = {"ResourceName": "terraml-fs-alice", "ResourceArn":
                 "arn:aws:sagemaker:eu-west-1:123456789012:notebook-instance/terraml-fs-alice"}
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
-    monkeypatch.setattr(subprocess, "run", lambda args, check: calls.append(args))
-    monkeypatch.setattr("os.path.getmtime", lambda path: time.time() - 60 * 60)
-    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: io.StringIO(json.dumps(
-        metadata)) if path == "/opt/ml/metadata/resource-metadata.json" else
-        real_open(path, *a, **k))
-    monkeypatch.setattr("sys.argv", ["idle-check", "45"])
+    monkeypatch.setattr(subprocess, "run",
+                        lambda args, input, check: calls.append((args, input)))
+    ages = {STARTED: 60, REQUESTED: asked_ago}
+    monkeypatch.setattr("os.path.getmtime", lambda path: time.time() - ages[path] * 60)
+    monkeypatch.setattr("os.path.exists", lambda path: ages.get(path) is not None)
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/opt/ml/metadata/resource-metadata.json":
+            return io.StringIO(json.dumps(metadata))
+        if path == REQUESTED:
+            marked.append(path)
+            return io.StringIO()
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr("sys.argv", ["idle-check", "45", "terraml-fs-artifacts"])
     # the script under test is terraml's own (the instance runs it as a file)
     exec(compile(IDLE_CHECK, "idle-check", "exec"), {"__name__": "__main__"})  # noqa: S102
-    assert calls == ([["aws", "sagemaker", "stop-notebook-instance", "--region", "eu-west-1",
-                       "--notebook-instance-name", "terraml-fs-alice"]] if stops else [])
+    if not stops:
+        assert calls == [] and marked == []
+        return
+    ((args, body),) = calls
+    request = "s3://terraml-fs-artifacts/notebooks/idle/terraml-fs-alice"
+    assert args == ["aws", "s3", "cp", "-", request, "--region", "eu-west-1"]
+    assert json.loads(body)["instance"] == "terraml-fs-alice"
+    assert marked == [REQUESTED]
 
 
 # -- checkov and bad input -------------------------------------------------------------------
@@ -398,7 +453,11 @@ def test_features_and_notebooks_apply_replan_clean_run_and_destroy(tmp_path):
         assert alice["DirectInternetAccess"] == "Disabled" and alice["RootAccess"] == "Enabled"
         config = sm.describe_notebook_instance_lifecycle_config(
             NotebookInstanceLifecycleConfigName=alice["NotebookInstanceLifecycleConfigName"])
-        assert " 45 >> " in base64.b64decode(config["OnStart"][0]["Content"]).decode()
+        script = base64.b64decode(config["OnStart"][0]["Content"]).decode()
+        outputs = json.loads((work / ".terraml/local/ml-fs.tfstate").read_text())["outputs"]
+        requests = outputs["notebook_stop_requests"]["value"]  # s3://<bucket>/notebooks/idle/
+        bucket = requests.removeprefix("s3://").split("/")[0]
+        assert f" 45 {bucket} >> " in script and IDLE_CHECK in script  # Terraform joined it
 
         status = run_cli("status", "--env", "fs", cwd=work)
         assert status.returncode == 0, status.stderr
@@ -417,3 +476,24 @@ def test_features_and_notebooks_apply_replan_clean_run_and_destroy(tmp_path):
         down = run_cli("down", "--env", "fs", "--local", cwd=work)
     assert down.returncode == 0, down.stdout[-3000:] + down.stderr[-3000:]
     assert "destroyed, emulator stopped" in down.stdout
+
+
+def test_one_bucket_notification_when_the_pipeline_also_listens_to_the_artifacts_bucket(
+        tmp_path):
+    """S3 keeps one notification configuration per bucket: the pipeline's new-data trigger and
+    the notebooks' stop requests on the same bucket share one resource (the first layer's)."""
+    text = (Path(__file__).parent.parent / "examples/aws-mlops.yaml").read_text()
+    text += ("pipeline:\n  on_new_data: artifacts/new/\n  steps:\n    train:\n"
+             "      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/t:1\n"
+             "      command: python train.py\n")
+    path = tmp_path / "both.yaml"
+    path.write_text(text)
+    doc = synth(load_environment(path))
+    (notification,) = resources(doc, "aws_s3_bucket_notification")
+    assert "data_bucket-artifacts_" in notification["bucket"] and notification["eventbridge"]
+    assert next(iter(doc["resource"]["aws_s3_bucket_notification"])).startswith(
+        "pipeline_pipeline-trigger-notification_")
+    rules = [json.loads(r["event_pattern"])["detail"]["object"]["key"][0]["prefix"]
+             for r in resources(doc, "aws_cloudwatch_event_rule")
+             if "aws.s3" in r["event_pattern"]]
+    assert sorted(rules) == ["new/", "notebooks/idle/"]

@@ -212,7 +212,7 @@ def test_one_private_cmek_shielded_workbench_instance_per_user(dev):
         assert "access_configs" not in nic
         for disk in (setup["boot_disk"], setup["data_disks"]):
             assert disk["disk_encryption"] == "CMEK" and disk["kms_key"] == KEY_REF
-        assert setup["data_disks"]["disk_size_gb"] == "20"
+        assert setup["data_disks"]["disk_size_gb"] == "10"  # notebooks.disk_gb
         assert setup["shielded_instance_config"] == {
             "enable_secure_boot": True, "enable_vtpm": True, "enable_integrity_monitoring": True}
         assert setup["metadata"]["idle-timeout-seconds"] == "3600"

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,31 @@ def _runtime_flow(work: Path) -> None:
         "EndpointConfigName"] == "terraml-dev-m-v1"
 
 
+def _idle_check_stops_the_notebook(work: Path, port: int, out: dict) -> None:
+    """What the notebook's idle check writes (a stop request through the S3 gateway) goes
+    S3 -> EventBridge rule -> the deployed state machine -> SageMaker StopNotebookInstance."""
+    import boto3
+
+    client = {"endpoint_url": f"http://127.0.0.1:{port}", "region_name": "us-east-1",
+              "aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    bucket, prefix = out["notebook_stop_requests"].removeprefix("s3://").split("/", 1)
+    boto3.client("s3", **client).put_object(
+        Bucket=bucket, Key=f"{prefix}terraml-dev-alice",
+        Body=json.dumps({"instance": "terraml-dev-alice", "idle_minutes": 61}).encode())
+    sm = boto3.client("sagemaker", **client)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = sm.describe_notebook_instance(
+            NotebookInstanceName="terraml-dev-alice")["NotebookInstanceStatus"]
+        if status == "Stopped":
+            break
+        time.sleep(0.5)
+    runs = boto3.client("stepfunctions", **client).list_executions(
+        stateMachineArn=out["notebook_stopper"])["executions"]
+    assert [r["status"] for r in runs] == ["SUCCEEDED"], runs
+    assert status == "Stopped"
+
+
 def _drift_and_notebook_flow(work: Path) -> None:
     """Issue 12 on the shipped dev stack: the deployed drift schedule, the baseline from the
     training data, a drift run on the requests the serving code wrote (monthly_charges moved),
@@ -236,6 +262,8 @@ def _drift_and_notebook_flow(work: Path) -> None:
     assert report.read_text().count("<polyline") == 3
     listed = run_cli("status", "--env", "dev", cwd=work)
     assert "terraml-dev-alice" in listed.stdout and "running" in listed.stdout, listed.stdout
+    _idle_check_stops_the_notebook(work, port, out)
+    sm.start_notebook_instance(NotebookInstanceName="terraml-dev-alice")
     idle = run_cli("stop-idle", "--env", "dev", "--idle-hours", "0.0005", cwd=work)
     assert idle.returncode == 0, idle.stderr
     assert "notebook stopped" in idle.stdout, idle.stdout
@@ -258,7 +286,7 @@ def test_dev_stack_applies_replans_clean_and_destroys(shipped_project: Path):
         for expected in ("s3 bucket", "sagemaker endpoint", "budget", "batch job queue",
                          "model package group", "endpoint alarms", "sagemaker pipeline",
                          "pipeline schedule", "new-data rule", "tracking server",
-                         "drift schedule", "feature group", "notebook instance"):
+                         "drift schedule", "feature group", "notebook instance", "notebook stopper"):
             assert expected in up.stdout, expected
         assert (work / ".terraml/local/ml-dev.tfstate").is_file()
         _pipeline_flow(work)

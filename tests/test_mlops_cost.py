@@ -28,6 +28,7 @@ PROCESSING = {"aws": 0.115, "gcp": 0.06701142, "azure": 0.096}
 NOTEBOOK = {"aws": 0.115, "gcp": 0.06701142, "azure": 0.096}
 ML_STORAGE = 0.154  # gp2 ML storage, eu-west-1 bill (the only SageMaker storage row)
 PD_STANDARD = 0.04  # GCP, US pricing
+P10 = 19.71  # Azure premium SSD P10 LRS, eastus: every compute instance's OS disk
 
 
 def drift_record(cloud: str, runs: float = 30, hours: float = 0.1) -> dict:
@@ -144,7 +145,7 @@ def test_notebooks_use_the_recorded_hours_plus_their_disks(tmp_path, cloud):
                 if r.type in ("aws_sagemaker_notebook_instance", "google_workbench_instance",
                               "azurerm_machine_learning_compute_instance")}
     assert len(machines) == 2
-    disk = {"aws": 20 * ML_STORAGE, "gcp": 150 * PD_STANDARD, "azure": 0.0}[cloud]
+    disk = {"aws": 20 * ML_STORAGE, "gcp": 150 * PD_STANDARD, "azure": P10}[cloud]
     for cost in machines.values():
         assert not cost.unpriced_reason
         assert cost.monthly == pytest.approx(30 * NOTEBOOK[cloud] + disk, abs=1e-5)
@@ -153,8 +154,10 @@ def test_notebooks_use_the_recorded_hours_plus_their_disks(tmp_path, cloud):
     if cloud == "gcp":  # no sourced pd-balanced figure: the data disk is named, not guessed
         assert "data disk: no sourced PD_BALANCED price" in first
         assert "management fee" in first
-    if cloud == "azure":
-        assert "OS disk not priced" in first
+    if cloud == "azure":  # Azure's fixed P10 OS disk, whatever notebooks.disk_gb says
+        disk_line = next(iter(machines.values())).components[1]
+        assert disk_line.name.startswith("OS disk (P10 LRS") and disk_line.quantity == 1
+        assert "notebooks.disk_gb does not apply" in disk_line.note
     if cloud == "aws":
         assert result["by"]["aws_sagemaker_notebook_instance_lifecycle_configuration.idle"].free
 
@@ -163,9 +166,9 @@ def test_notebooks_use_the_recorded_hours_plus_their_disks(tmp_path, cloud):
 def test_dev_idle_cost_of_the_three_layers_with_notebooks_stopped(tmp_path, cloud):
     """Notebooks at 0 running hours, daily drift runs, an offline-only feature store: what the
     three layers still bill in dev is the notebooks' disks plus the drift runs (hand-computed
-    here for these disk sizes; bench/mlops_idle.py prints it for the shipped examples). The
-    Azure OS disks and the GCP pd-balanced data disks have no sourced figure: named, not
-    priced."""
+    here for these disk sizes; bench/mlops_idle.py prints it for the shipped examples). Azure
+    bills each compute instance's fixed P10 OS disk; the GCP pd-balanced data disks have no
+    sourced figure: named, not priced."""
     offline = {"aws": {"aws_sagemaker_feature_group": {"customer_profile": {
         "offline_store_config": {"s3_storage_config": {"s3_uri": "s3://features/x"}}}}},
         "gcp": {"google_bigquery_table": {"customer_profile": {"table_id": "t"}},
@@ -175,7 +178,7 @@ def test_dev_idle_cost_of_the_three_layers_with_notebooks_stopped(tmp_path, clou
                           [drift_record(cloud, runs=30.417), notebook_record(cloud, 0)]))
     idle = result["cost"].monthly
     expected = {"aws": 2 * 20 * ML_STORAGE, "gcp": 2 * 150 * PD_STANDARD + 5 * 0.02,
-                "azure": 0.0}[cloud] + 30.417 * 0.1 * PROCESSING[cloud]
+                "azure": 2 * P10}[cloud] + 30.417 * 0.1 * PROCESSING[cloud]
     assert idle == pytest.approx(expected, abs=1e-4)
     assert all(not c.quantity for r in result["cost"].resources for c in r.components
                if c.unit == "hours" and r.type != "terraml_monitoring_jobs")  # stopped
@@ -284,7 +287,7 @@ def test_azapi_feature_store_entities_are_free_and_compute_instances_priced(tmp_
                       [drift_record("azure"), notebook_record("azure", 30)]))["by"]
     assert by["azapi_resource.store"].free and by["azapi_resource.entity"].free
     assert by["azapi_resource.monitor"].free  # its runs: terraml_monitoring_jobs
-    assert by["azapi_resource.nb"].monthly == pytest.approx(30 * 0.096)
+    assert by["azapi_resource.nb"].monthly == pytest.approx(30 * 0.096 + P10)
 
 
 def test_azure_feature_set_version_with_a_materialization_schedule_is_unpriced(tmp_path):
@@ -323,7 +326,7 @@ def test_stack_records_the_same_figures_on_every_cloud(cloud):
                                                     abs=1e-3)
     (notebook,) = notebook_workloads(env, adapter)
     assert notebook["hours_per_month"] == 30 and notebook["users"] == ["alice", "bob"]
-    assert notebook["disk_gb"] == 20 and notebook["instance_type"] == NOTEBOOK_SMALL[cloud]
+    assert notebook["disk_gb"] == 10 and notebook["instance_type"] == NOTEBOOK_SMALL[cloud]
 
 
 # -- the shipped examples, through the CLI ----------------------------------------------------

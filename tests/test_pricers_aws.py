@@ -88,6 +88,9 @@ RESOURCES = {
     "aws_athena_workgroup": {"queries": {"name": "queries"}},
     "aws_glue_catalog_database": {"catalog": {"name": "lake"}},
     "aws_sagemaker_notebook_instance": {"dev": {"instance_type": "ml.m5.4xlarge"}},
+    "aws_sfn_state_machine": {"stopper": {"name": "stopper"},
+                              "busy": {"name": "busy", "type": "STANDARD"},
+                              "express": {"name": "express", "type": "EXPRESS"}},
 }
 
 USAGE = {"resource_usage": {
@@ -114,6 +117,7 @@ USAGE = {"resource_usage": {
     "aws_s3_bucket.huge": {"standard": {"storage_gb": 60_000}},
     "aws_s3_bucket.restore": {"glacier_deep_archive": {"monthly_bulk_data_retrieval_gb": 10}},
     "aws_kms_key.rotating": {"monthly_requests": 100_000},
+    "aws_sfn_state_machine.busy": {"monthly_state_transitions": 200_000},
     "aws_kms_key.young": {"rotations": 1},
     "aws_kms_key.rsa": {"monthly_requests": 20_000},
     "aws_kms_key.ecc": {"monthly_requests": 10_000},
@@ -344,3 +348,11 @@ def test_every_aws_type_prices_with_expression_attributes(catalog, tmp_path):
         assert resource.free or resource.components or resource.unpriced_reason
         # the pricer itself handled the expression (not the estimate's safety net)
         assert not resource.unpriced_reason.startswith("cannot read its attributes"), resource
+
+
+def test_step_functions_bill_standard_transitions_and_name_express_unpriced(costs):
+    stopper = costs["aws_sfn_state_machine.stopper"]  # the notebooks' idle stop: no usage given
+    assert stopper.monthly == 0 and not stopper.unpriced_reason
+    assert "usage-based: set monthly_state_transitions" in stopper.components[0].note
+    assert costs["aws_sfn_state_machine.busy"].monthly == pytest.approx(200 * 0.025)
+    assert "Express" in costs["aws_sfn_state_machine.express"].unpriced_reason

@@ -61,9 +61,10 @@ def test_cli_prices_ml_compute_nat_ip_and_registry(tmp_path):
     # 2 always-on NC24ads_A100_v4, eastus pay-as-you-go 3.673/h: 3.673 x 730 x 2
     assert float(resources["azurerm_machine_learning_compute_cluster.a100"]["monthlyCost"]) == \
         pytest.approx(3.673 * 730 * 2)
-    # D8s_v3 westeurope: 350.40 / 730 = 0.48/h x 730
-    assert float(resources["azurerm_machine_learning_compute_instance.dev"]["monthlyCost"]) == \
-        pytest.approx(0.48 * 730)
+    # D8s_v3 westeurope: 350.40 / 730 = 0.48/h x 730, plus its P10 OS disk at the only sourced
+    # (eastus) rate
+    instance = resources["azurerm_machine_learning_compute_instance.dev"]
+    assert float(instance["monthlyCost"]) == pytest.approx(0.48 * 730 + 19.71)
     # NAT westeurope: 0.045 x 730 h, data processed usage-based
     assert float(resources["azurerm_nat_gateway.nat"]["monthlyCost"]) == \
         pytest.approx(0.045 * 730)

@@ -26,12 +26,11 @@ ALWAYS_ON_GPU = ("serving:\n  mode: realtime\n  accelerator: T4\n  min_instances
 # $2,782 (1.18x), dev with 3 always-on T4 replicas $1,629 / $1,616 / $1,162 (1.40x).
 # dev runs a weekly pipeline too; GCP adds Vertex AI Pipelines' $0.03 per-run fee and prices
 # its CPU steps at the Compute Engine floor, Azure its steps at VM rates (1.61 measured).
-# Since issue 12 dev also has drift monitoring, a feature store and a notebook: AWS $30.90 /
-# GCP $32.49 / Azure $17.59 (1.85x). Notebook disks are billed all month where the catalog has a
-# sourced disk price (AWS ML storage, the GCP Workbench's 150 GB boot disk on standard PD); the
-# Azure compute instance's OS disk has none and is stated unpriced, and AWS adds the interface
-# endpoint the notebook's idle stop needs without NAT ($7.30).
-MAX_SPREAD = {"dev": 1.9, "prod": 1.3, "dev-gpu": 1.5}
+# Since issue 12 dev also has drift monitoring, a feature store and a notebook: AWS $23.60 /
+# GCP $30.89 / Azure $37.30 (1.58x). A stopped notebook's disk bills all month and each cloud
+# decides its size: the Azure compute instance's fixed P10 OS disk ($19.71), the Workbench's
+# 150 GB boot disk on standard PD, 10 GB of SageMaker ML storage.
+MAX_SPREAD = {"dev": 1.7, "prod": 1.3, "dev-gpu": 1.5}
 
 
 def _variant(text: str, cloud: str, name: str) -> str:

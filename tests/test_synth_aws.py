@@ -86,10 +86,9 @@ def test_network_private_subnets_s3_endpoint_and_nat_only_on_request(stacks):
     dev, prod = stacks["dev"], stacks["prod"]
     assert len(resources(dev, "aws_subnet")) == 2
     assert all(s["map_public_ip_on_launch"] is False for s in resources(dev, "aws_subnet"))
-    endpoints = {e["vpc_endpoint_type"]: e for e in resources(dev, "aws_vpc_endpoint")}
-    assert set(endpoints) == {"Gateway", "Interface"}  # S3; the notebooks' SageMaker API
-    assert endpoints["Gateway"]["service_name"].endswith(".s3")
-    assert endpoints["Interface"]["service_name"].endswith(".sagemaker.api")
+    (endpoint,) = resources(dev, "aws_vpc_endpoint")  # S3 only: no interface endpoint billed
+    assert endpoint["vpc_endpoint_type"] == "Gateway"  # by the hour (notebook stops go via S3)
+    assert endpoint["service_name"].endswith(".s3")
     assert resources(dev, "aws_nat_gateway") == []
     assert len(resources(prod, "aws_nat_gateway")) == 1
     assert len([s for s in resources(prod, "aws_subnet") if "private" in s["tags"]["Name"]]) == 3

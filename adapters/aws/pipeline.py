@@ -23,7 +23,6 @@ from cdktn_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTargetSagemakerPipelineTarget,
     CloudwatchEventTargetSagemakerPipelineTargetPipelineParameterListStruct,
 )
-from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.sagemaker_pipeline import SagemakerPipeline
 from cdktn_provider_aws.scheduler_schedule import (
     SchedulerSchedule,
@@ -48,6 +47,7 @@ from adapters.aws.refs import (
     AwsTrackingRefs,
 )
 from adapters.aws.roles import service_role
+from adapters.aws.storage import send_events_to_eventbridge
 from core.props import PipelineProps, Site
 
 START = ["sagemaker:StartPipelineExecution"]
@@ -96,7 +96,8 @@ def pipeline(scope: Construct, props: PipelineProps, machines: Mapping[str, str]
         _schedule(scope, site, name, cron.aws(), pipe, needs.key, account)
     trigger = "none"
     if spec.on_new_data:
-        bucket = needs.data.buckets[spec.trigger_bucket()]
+        bucket = send_events_to_eventbridge(scope, "pipeline-trigger-notification", needs.data,
+                                            spec.trigger_bucket())
         trigger = f"s3://{bucket.bucket}/{spec.trigger_prefix()}"
         _new_data_trigger(scope, site, spec.trigger_prefix(), bucket.id, trigger, pipe, account)
     _alerts(scope, site, pipe, group, needs.monitoring)
@@ -177,8 +178,6 @@ def _schedule(scope: Construct, site: Site, name: str, expression: str,
 
 def _new_data_trigger(scope: Construct, site: Site, prefix: str, bucket_id: str, location: str,
                       pipe: SagemakerPipeline, account: str) -> None:
-    S3BucketNotification(scope, "pipeline-trigger-notification", bucket=bucket_id,
-                         eventbridge=True)
     detail: dict = {"bucket": {"name": [bucket_id]}}
     if prefix:
         detail["object"] = {"key": [{"prefix": prefix}]}

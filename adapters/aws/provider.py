@@ -13,8 +13,8 @@ from core.spec import Environment
 # Every service the stack (and the runtime) calls; all are sent to the emulator locally.
 EMULATED_SERVICES = (
     "applicationautoscaling", "athena", "batch", "budgets", "cloudwatch", "cloudwatchlogs",
-    "ec2", "ecr", "events", "glue", "iam", "kms", "s3", "sagemaker", "scheduler", "sns",
-    "sts",
+    "ec2", "ecr", "events", "glue", "iam", "kms", "s3", "sagemaker", "scheduler", "sfn",
+    "sns", "sts",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdktn_provider_aws.batch_job_queue import BatchJobQueue
 from cdktn_provider_aws.ecr_repository import EcrRepository
@@ -10,6 +10,7 @@ from cdktn_provider_aws.glue_catalog_database import GlueCatalogDatabase
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
+from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.sagemaker_endpoint import SagemakerEndpoint
 from cdktn_provider_aws.sagemaker_feature_group import SagemakerFeatureGroup
 from cdktn_provider_aws.sagemaker_mlflow_tracking_server import SagemakerMlflowTrackingServer
@@ -40,6 +41,9 @@ class AwsNetworkRefs(Refs):
 class AwsDataRefs(Refs):
     buckets: dict[str, S3Bucket]  # by the neutral bucket name (raw, features, ...)
     database: GlueCatalogDatabase  # the data lake's Glue catalog database
+    # Buckets that send their object events to EventBridge, by neutral name: one notification
+    # resource per bucket however many layers listen (storage.send_events_to_eventbridge).
+    eventbridge: dict[str, S3BucketNotification] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

@@ -21,6 +21,7 @@ from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktn_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -110,6 +111,19 @@ def data_lake(scope: Construct, props: DataProps, key: AwsKeyRefs, account: str,
     outputs.update(catalog_database=database.name, query_workgroup=workgroup.name,
                    access_log_bucket=logs.bucket)
     return AwsDataRefs(outputs=outputs, buckets=buckets, database=database)
+
+
+def send_events_to_eventbridge(scope: Construct, cid: str, data: AwsDataRefs,
+                               bucket: str) -> S3Bucket:
+    """Turn on EventBridge notifications for data bucket `bucket` and return the bucket. Once
+    per bucket: S3 keeps one notification configuration per bucket, so a second resource would
+    undo the first; the first layer that asks names it (`cid` in its `scope`), which keeps the
+    address of an existing deployment's notification when another layer starts listening."""
+    item = data.buckets[bucket]
+    if bucket not in data.eventbridge:
+        data.eventbridge[bucket] = S3BucketNotification(scope, cid, bucket=item.id,
+                                                        eventbridge=True)
+    return item
 
 
 def _bucket_name(site: Site, name: str, account: str) -> str:

@@ -4,8 +4,9 @@ Each instance is an azapi `workspaces/computes` resource (azurerm's compute inst
 idle shutdown nor root-access setting) in the platform workspace: `cpu_machine(size)`, in the
 platform subnet, no public IP, SSH and local auth off, personal (single-user) authorization,
 stopped by Azure after `idle_shutdown_minutes` idle (Azure takes 15 to 4320), root (sudo) per
-`notebooks.root_access` (default: on in dev only). Azure sizes the OS disk by the VM size:
-`notebooks.disk_gb` is priced, not set. No managed identity: data is read and written as the
+`notebooks.root_access` (default: on in dev only). Every compute instance has Azure's fixed
+P10 OS disk (128 GiB premium SSD, billed also while stopped), so `notebooks.disk_gb` does not
+apply on Azure; the cost report says so on each instance. No managed identity: data is read and written as the
 signed-in user.
 
 Name rule (Azure compute names: at most 24 characters, unique in the region): the user name

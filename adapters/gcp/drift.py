@@ -12,8 +12,9 @@ baseline` creates them (adapters/gcp/drift_runtime.py). This module makes what t
   `/`, so a sibling prefix is not covered, and the target must not overlap the baseline;
 - for `target: endpoint`, request-response logging of the endpoint into the stack's CMEK
   BigQuery dataset (the monitor's target data) and the agent's right to write that table;
-- alerts: the monitor notifies the stack's channels itself (`drift_channels`), and it logs
-  each anomaly to Cloud Logging, which a log-match alert policy also routes to the channels.
+- alerts: the monitor notifies the stack's channels itself (`drift_channels`, set on the monitor
+  by `monitor baseline`) and logs each anomaly to Cloud Logging. No log-match alert policy
+  repeats that: it would notify twice and cost a monthly alert condition.
 
 Contract: `drift(...)` returns `GcpDriftRefs` with the neutral outputs `drift_monitor`
 (`<prefix>-drift`: the model monitor's display name and id), `drift_baseline_uri`,
@@ -30,14 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktn_provider_google.bigquery_dataset_iam_member import BigqueryDatasetIamMember
-from cdktn_provider_google.monitoring_alert_policy import (
-    MonitoringAlertPolicy,
-    MonitoringAlertPolicyAlertStrategy,
-    MonitoringAlertPolicyAlertStrategyNotificationRateLimit,
-    MonitoringAlertPolicyConditions,
-    MonitoringAlertPolicyConditionsConditionMatchedLog,
-    MonitoringAlertPolicyDocumentation,
-)
 from cdktn_provider_google.storage_bucket import StorageBucket
 from cdktn_provider_google.storage_bucket_iam_member import (
     StorageBucketIamMember,
@@ -50,7 +43,6 @@ from constructs import Construct
 
 from adapters.base import Refs
 from adapters.gcp.adapter import GcpAdapter
-from adapters.gcp.labels import labels
 from adapters.gcp.pipeline import names
 from adapters.gcp.platform import READ, WRITE
 from adapters.gcp.refs import (
@@ -69,14 +61,9 @@ from core.props import DriftProps, Site
 
 AGENT = "serviceAccount:service-{number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
 REQUESTS_TABLE = "endpoint_requests"  # Vertex AI creates it in the stack's dataset (CMEK)
-# v2 monitors log anomalies under one of these log ids (v1 used the first); both are counted.
-ANOMALY_LOGS = ("aiplatform.googleapis.com/model_monitoring_anomaly",
-                "aiplatform.googleapis.com/model_monitoring_anomalies")
-
-
 @dataclass(kw_only=True)
 class GcpDriftRefs(Refs):
-    alert: MonitoringAlertPolicy  # a log-match alert on the monitor's anomaly log entries
+    """Outputs only: the monitor and its schedule are made at run time."""
 
 
 def reports_prefix(baseline_prefix: str) -> str:
@@ -91,7 +78,7 @@ def reports_prefix(baseline_prefix: str) -> str:
 def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpKeyRefs,
           network: GcpNetworkRefs, data: GcpDataRefs, identity: GcpIdentityRefs,
           monitoring: GcpMonitoringRefs, serving: GcpServingRefs | None) -> GcpDriftRefs:
-    """Grants, endpoint request logging (target `endpoint`), the anomaly alert and outputs;
+    """Grants, endpoint request logging (target `endpoint`) and outputs;
     the module check already refused buckets that are not data buckets and an endpoint
     target without a realtime endpoint."""
     site, spec = props.site, props.monitoring.drift
@@ -117,7 +104,6 @@ def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpK
         _grant(scope, "drift-target-read", bucket, prefix, READ, agent)
         target = f"gs://{bucket.name}/{prefix}"
         window = ""
-    alert = _anomaly_alert(scope, site, monitor, monitoring)
     outputs = {
         "drift_monitor": monitor,
         "drift_baseline_uri": f"gs://{baseline_bucket.name}/{baseline}",
@@ -132,7 +118,7 @@ def drift(adapter: GcpAdapter, scope: Construct, props: DriftProps, *, key: GcpK
         "drift_channels": [c.name for c in monitoring.channels],
         "drift_window": window,
     }
-    return GcpDriftRefs(outputs=outputs, alert=alert)
+    return GcpDriftRefs(outputs=outputs)
 
 
 def _check_target(site: Site[GcpIds], spec: Drift) -> None:
@@ -179,27 +165,3 @@ def _log_endpoint_requests(scope: Construct, site: Site[GcpIds], serving: GcpSer
             output_uri=f"bq://{site.ids.project_id}.{data.dataset.dataset_id}.{REQUESTS_TABLE}"))
     endpoint.depends_on = [*(endpoint.depends_on or []),
                            f"{grant.terraform_resource_type}.{grant.friendly_unique_id}"]
-
-
-def _anomaly_alert(scope: Construct, site: Site[GcpIds], monitor: str,
-                   monitoring: GcpMonitoringRefs) -> MonitoringAlertPolicy:
-    """A log-match alert into the stack's channels on each anomaly entry of this monitor
-    (at most one notification per 5 minutes)."""
-    logs = " OR ".join(f'log_id("{log}")' for log in ANOMALY_LOGS)
-    return MonitoringAlertPolicy(
-        scope, "drift-alert", display_name=f"{site.prefix} data drift",
-        combiner="OR", notification_channels=[c.name for c in monitoring.channels],
-        user_labels=labels(site.tags),
-        alert_strategy=MonitoringAlertPolicyAlertStrategy(
-            notification_rate_limit=MonitoringAlertPolicyAlertStrategyNotificationRateLimit(
-                period="300s"),
-            auto_close="1800s"),
-        documentation=MonitoringAlertPolicyDocumentation(
-            mime_type="text/markdown",
-            content=f"The Vertex AI model monitor `{monitor}` found features whose drift "
-                    f"score is above their threshold: `terraml monitor status --env "
-                    f"{site.name}` lists them."),
-        conditions=[MonitoringAlertPolicyConditions(
-            display_name="a feature drifted",
-            condition_matched_log=MonitoringAlertPolicyConditionsConditionMatchedLog(
-                filter=f'({logs}) AND "modelMonitors/{monitor}"'))])

@@ -2,9 +2,11 @@
 which moto lacks.
 
 - Rule targets moto does not deliver to: a SageMaker pipeline (a start with the target's
-  `SageMakerPipelineParameters`, walked as `terraml.local.pipeline_runs` describes) and an SNS
-  topic (Publish of the event, or of the target's `Input` / `InputTransformer` result). Moto
-  raises NotImplementedError for both and, on an S3 event, silently skips the rules after it.
+  `SageMakerPipelineParameters`, walked as `terraml.local.pipeline_runs` describes), an SNS
+  topic (Publish of the event, or of the target's `Input` / `InputTransformer` result) and a
+  Step Functions state machine (an execution with that payload as input, which moto runs when
+  `STATE_MACHINES_RUN` is installed: its `aws-sdk` tasks call this emulator). Moto raises
+  NotImplementedError for these and, on an S3 event, silently skips the rules after it.
   Other targets keep moto's own delivery.
 - SageMaker events on the default bus: `SageMaker Model Building Pipeline Execution Status
   Change` when an emulated execution finishes, and `SageMaker Model Package State Change` when
@@ -19,6 +21,7 @@ queues, delivery to any other target type moto lacks.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from moto.events.models import Rule, events_backends
@@ -64,6 +67,12 @@ def _send_to_targets(self: Rule, original_event: dict[str, Any],
             pipeline_runs.start_pipeline(sagemaker_backends[arn.account][arn.region],
                                          arn.resource_id, parameters,
                                          f"started by EventBridge rule {self.name}")
+        elif arn.service == "states":
+            from moto.stepfunctions.responses import get_backend
+
+            get_backend(arn.account, arn.region).start_execution(
+                target["Arn"], name=None,
+                execution_input=_payload(target, original_event, transform_input))
         elif arn.service == "sns":
             from moto.sns.models import sns_backends
 
@@ -116,6 +125,15 @@ def _update_package_and_emit(self: SageMakerModelBackend, *args: Any, **kwargs: 
     if kwargs.get("model_approval_status") or (len(args) > 1 and args[1]):
         _package_event(self, arn)
     return arn
+
+
+def run_state_machines(port: int) -> None:
+    """Make moto run state machine executions (its Step Functions interpreter) with their
+    service calls sent to this emulator on `port`."""
+    from moto.core.config import default_user_config
+
+    os.environ["MOTO_PORT"] = str(port)  # where moto's interpreter sends `aws-sdk` tasks
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
 
 
 def install() -> None:

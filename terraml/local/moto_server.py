@@ -14,13 +14,16 @@ sees a change on every plan; S3 `GetBucketNotificationConfiguration` returns the
 again forever); SageMaker `UpdateModelPackage` keeps `CustomerMetadataProperties` when the
 call leaves them out (moto clears them); requests count as made over TLS, so a bucket
 policy's TLS-only deny (`aws:SecureTransport` false) no longer refuses every object call
-(moto ignores policy conditions and applied that deny to all).
+(moto ignores policy conditions and applied that deny to all); Step Functions
+`ValidateStateMachineDefinition` (the provider's check before a create) and
+`ListStateMachineVersions`.
 
 Continuous training, each in its own module: SageMaker managed MLflow tracking servers
 (`terraml.local.mlflow_servers`); pipeline executions that walk their definition, with
 `ListPipelineExecutionSteps` (`terraml.local.pipeline_runs`); EventBridge delivery to
 SageMaker pipeline and SNS targets plus SageMaker's pipeline and model package events
-(`terraml.local.events`). Containers never run.
+(`terraml.local.events`). Containers never run. State machines run in moto's Step Functions
+interpreter, their `aws-sdk` tasks calling this emulator (`events.run_state_machines`).
 
 Calls are handled one at a time (moto's backends are not thread-safe). Any other call moto
 lacks answers 400 `NotImplementedByEmulator` at once (moto's 500 makes
@@ -35,6 +38,7 @@ import json
 import re
 import sys
 import threading
+from datetime import timezone
 
 from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.budgets.exceptions import NotFoundException
@@ -45,6 +49,7 @@ from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 from moto.sagemaker.responses import SageMakerResponse
 from moto.server import main as moto_main
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from terraml.local import events, feature_store, mlflow_servers, model_monitor, pipeline_runs
 
@@ -317,6 +322,36 @@ def _call_action_failing_fast(self: BaseResponse):
         return 400 if status >= 500 else status, headers, body
 
 
+def _validate_state_machine_definition(self: StepFunctionResponse) -> str:
+    """Step Functions `ValidateStateMachineDefinition` (the provider calls it before a create):
+    a definition that is not a JSON object with `StartAt` and `States` fails, with one
+    diagnostic; the rest of the Amazon States Language is checked when a run interprets it."""
+    try:
+        document = json.loads(self._get_param("definition") or "")
+    except ValueError as exc:
+        problem = f"not JSON: {exc}"
+    else:
+        missing = [k for k in ("StartAt", "States") if not isinstance(document, dict)
+                   or k not in document]
+        problem = f"missing {', '.join(missing)}" if missing else ""
+    if not problem:
+        return json.dumps({"result": "OK", "diagnostics": []})
+    return json.dumps({"result": "FAIL", "diagnostics": [
+        {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": problem}]})
+
+
+def _list_state_machine_versions(self: StepFunctionResponse) -> str:
+    """Step Functions `ListStateMachineVersions` (the provider reads it after every create), newest
+    first as AWS lists them; the `maxResults` page is the whole list (a stack publishes few)."""
+    machine = self.stepfunction_backend.describe_state_machine(
+        self._get_param("stateMachineArn"))
+    versions = sorted(machine.versions.values(), key=lambda v: v.version, reverse=True)
+    return json.dumps({"stateMachineVersions": [
+        {"stateMachineVersionArn": v.arn,
+         "creationDate": v.creation_date.replace(tzinfo=timezone.utc).timestamp()}
+        for v in versions]})
+
+
 def install() -> None:
     """Add the calls moto lacks (see the module docstring) to moto's responses."""
     from moto.sagemaker import models as sagemaker_models
@@ -348,6 +383,8 @@ def install() -> None:
         _describe_endpoint_config, "DataCaptureConfig", "AsyncInferenceConfig")
     SageMakerResponse.update_model_package = _update_model_package_keeping_metadata
     S3Response.get_bucket_notification = _get_bucket_notification_with_eventbridge
+    StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition
+    StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions
     FakeBucket.get_permission = _get_permission_over_tls
     mlflow_servers.install()
     pipeline_runs.install()
@@ -356,6 +393,14 @@ def install() -> None:
     feature_store.install()
 
 
+def _port(argv: list[str]) -> int:
+    for flag in ("-p", "--port"):
+        if flag in argv:
+            return int(argv[argv.index(flag) + 1])
+    return 5000  # moto's default
+
+
 if __name__ == "__main__":
     install()
+    events.run_state_machines(_port(sys.argv[1:]))
     sys.exit(moto_main(sys.argv[1:]))

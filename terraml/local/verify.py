@@ -86,6 +86,11 @@ def verify(outputs: dict, endpoint: str, region: str) -> list[Check]:
     for notebook in sorted((outputs.get("notebooks") or {}).values()):
         probes.append(("notebook instance", notebook, lambda n=notebook: _notebook(
             c("sagemaker"), n)))
+    if outputs.get("notebook_stopper"):
+        stopper = outputs["notebook_stopper"]
+        probes.append(("notebook stopper", stopper.rsplit(":", 1)[-1],
+                       lambda: c("stepfunctions").describe_state_machine(
+                           stateMachineArn=stopper)))
     if outputs.get("budget_name"):
         budget = outputs["budget_name"]
         account = c("sts").get_caller_identity()["Account"]

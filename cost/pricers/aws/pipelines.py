@@ -1,6 +1,7 @@
-"""AWS pricers for the continuous-training layers: the pipeline's schedule, the MLflow tracking
-server. The pipeline's steps are priced from terraml's step records (cost/pricers/pipeline.py);
-the pipeline definition itself bills nothing."""
+"""AWS pricers for orchestration: the pipeline's schedule, the MLflow tracking server, Step
+Functions state machines (the notebooks' idle stop). The pipeline's steps are priced from
+terraml's step records (cost/pricers/pipeline.py); the pipeline definition itself bills
+nothing."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ free(
     "aws_sagemaker_pipeline",
     # A schedule group only names and tags schedules; Scheduler bills per invocation.
     "aws_scheduler_schedule_group",
-    # S3 does not bill event notification configuration; the events it sends to EventBridge are
-    # AWS service events, which the default event bus delivers at no charge.
+    # S3 does not bill the notification configuration. The object events it then sends are
+    # EventBridge "opt-in data events"; the catalog has no sourced figure for them (the pricing
+    # page bills them apart from the free management events), so they are not included.
     "aws_s3_bucket_notification",
 )
 
@@ -68,6 +70,25 @@ def scheduler_schedule(resource: Resource, ctx: PricingContext) -> ResourceCost:
     return ResourceCost(resource.address, resource.type, [component(
         "Scheduler invocations", "1M invocations",
         None if invocations is None else invocations / 1_000_000, price, note)])
+
+
+@pricer("aws_sfn_state_machine")
+def state_machine(resource: Resource, ctx: PricingContext) -> ResourceCost:
+    """Step Functions: a state machine bills nothing while it waits; a Standard workflow bills
+    its state transitions (`monthly_state_transitions` in the usage file, else usage-based).
+    Express workflows bill requests and duration, for which the catalog has no sourced rate."""
+    kind = literal_text(resource.values.get("type"), "STANDARD").upper()
+    if kind != "STANDARD":
+        return ResourceCost(resource.address, resource.type, unpriced_reason=(
+            f"type {kind or 'set by an expression'}: no sourced Step Functions Express "
+            "(requests and duration) rate in the catalog"))
+    price = need(ctx, resource, "step-functions", "standard state transitions", "request")
+    transitions = ctx.usage(resource, "monthly_state_transitions")
+    note = usage_note(transitions, "monthly_state_transitions",
+                      "4,000 state transitions/month free per account, not subtracted")
+    return ResourceCost(resource.address, resource.type, [component(
+        "Standard workflow state transitions", "1K transitions",
+        None if transitions is None else transitions / 1000, price, note)])
 
 
 MLFLOW_SIZES = ("Small", "Medium", "Large")

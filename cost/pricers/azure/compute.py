@@ -60,6 +60,9 @@ def compute_cluster(resource: Resource, ctx: PricingContext) -> ResourceCost:
     return cost
 
 
+OS_DISK = "P10 LRS"  # every compute instance's OS disk: Azure ML fixes its type
+
+
 @pricer("azurerm_machine_learning_compute_instance")
 def compute_instance(resource: Resource, ctx: PricingContext) -> ResourceCost:
     """The instance's VM at the pay-as-you-go rate for its running hours (usage `monthly_hours`,
@@ -71,14 +74,22 @@ def compute_instance(resource: Resource, ctx: PricingContext) -> ResourceCost:
 
 
 def instance_cost(resource: Resource, ctx: PricingContext, size: str) -> ResourceCost:
-    """A compute instance of VM `size`: its running hours at the VM rate; the OS disk it keeps
-    while stopped is named as not priced (no sourced managed-disk figure in the catalog)."""
+    """A compute instance of VM `size`: its running hours at the VM rate, and the P10 OS disk
+    every compute instance carries (Azure offers no other), billed all month, also while the
+    instance is stopped; named as not priced where the catalog has no P10 figure."""
     try:
         price = _vm_price(resource, ctx, size, "notebook")
     except NoRate as missing:
         return unpriced(resource, f"{missing} in {ctx.region(resource)}")
     hours, source = running_hours(resource, ctx)
-    note = "; ".join(n for n in (source, disk_note(
-        "the compute instance's OS disk", "no sourced Azure managed disk price")) if n)
-    return ResourceCost(resource.address, resource.type,
-                        [component(f"Compute instance ({size})", "hours", hours, price, note)])
+    disk = ctx.price(resource, "managed-disks", OS_DISK, "storage")
+    missing = "" if disk is not None else disk_note(
+        f"the compute instance's {OS_DISK} OS disk",
+        f"no sourced {OS_DISK} managed disk price for {ctx.region(resource)}")
+    lines = [component(f"Compute instance ({size})", "hours", hours, price,
+                       "; ".join(n for n in (source, missing) if n))]
+    if disk is not None:
+        lines.append(component(f"OS disk ({OS_DISK}, 128 GiB premium SSD)", "disk-months", 1,
+                               disk, "billed all month, also while the instance is stopped; "
+                               "Azure fixes this disk, so notebooks.disk_gb does not apply"))
+    return ResourceCost(resource.address, resource.type, lines)
