@@ -221,6 +221,8 @@ def test_one_private_compute_instance_per_user_stopped_when_idle(dev):
     computes = azapi(dev, "computes")
     names = {"alice": notebook_name(site_of(load_environment(EXAMPLE)), "alice"),
              "bob": notebook_name(site_of(load_environment(EXAMPLE)), "bob")}
+    owners = {"alice": "11111111-1111-1111-1111-111111111111",
+              "bob": "22222222-2222-2222-2222-222222222222"}  # entra_object_ids in the example
     assert set(computes) == set(names.values())
     workspace = ref(dev, "azurerm_machine_learning_workspace", "id", "identity_workspace")
     for user, name in names.items():
@@ -236,12 +238,38 @@ def test_one_private_compute_instance_per_user_stopped_when_idle(dev):
             "enableNodePublicIp": False, "sshSettings": {"sshPublicAccess": "Disabled"},
             "applicationSharingPolicy": "Personal",
             "computeInstanceAuthorizationType": "personal",
-            "idleTimeBeforeShutdown": "PT60M", "enableRootAccess": True, "enableSSO": True}
+            "idleTimeBeforeShutdown": "PT60M", "enableRootAccess": True, "enableSSO": True,
+            # assigned to its user, not to whoever deploys (a CI principal nobody can sign in as)
+            "personalComputeInstanceSettings": {"assignedUser": {
+                "objectId": owners[user],
+                "tenantId": ref(dev, "azurerm_key_vault", "tenant_id")}}}
         assert "identity" not in compute  # users reach data as themselves
     out = outputs(dev)
     assert out["notebooks"] == names
     assert out["notebook_role"] == "assigned-user-identity"
     assert set(OPT_IN_OUTPUTS["notebooks"]) <= set(out)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("  bob: 22222222-2222-2222-2222-222222222222\n", ""),
+     ("entra_object_ids: expected each notebooks user's Microsoft Entra object id (Azure ML "
+     "assigns a compute instance to it; az ad user show --id <upn> --query id), missing bob")),
+    (("  bob: 22222222-2222-2222-2222-222222222222\n",
+      "  bob: 22222222-2222-2222-2222-222222222222\n  carol: 33333333-3333-3333-3333-333333333333\n"),
+     "entra_object_ids: expected only notebooks.users, found carol"),
+    (("  bob: 22222222-2222-2222-2222-222222222222\n", "  bob: bob@example.com\n"),
+     "entra_object_ids.bob: "),
+])
+def test_each_notebook_user_needs_an_entra_object_id(tmp_path, change, expected):
+    """One line naming the file and field, exit 2, nothing written (through `terraml synth`)."""
+    (tmp_path / "envs").mkdir()
+    (tmp_path / "envs" / "azure-mlops.yaml").write_text(EXAMPLE.read_text().replace(*change))
+    result = run_cli("synth", "--env-dir", str(tmp_path / "envs"), "--out",
+                     str(tmp_path / "out"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "azure-mlops.yaml:" in line and expected in line, line
+    assert not (tmp_path / "out").exists()
 
 
 def test_root_is_off_outside_dev_unless_asked(online, write_env):

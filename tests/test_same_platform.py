@@ -15,7 +15,8 @@ from tests.conftest import ROOT
 IDS = {"aws": ("us-east-1", ""),
        "gcp": ("us-central1", ("project_id: terraml-dev-123\n"
                               "billing_account: 012345-ABCDEF-678901\n")),
-       "azure": ("eastus", "subscription_id: 00000000-0000-0000-0000-000000000000\n")}
+       "azure": ("eastus", ("subscription_id: 00000000-0000-0000-0000-000000000000\n"
+                           "entra_object_ids: {alice: 11111111-1111-1111-1111-111111111111}\n"))}
 
 
 @pytest.fixture(scope="module")

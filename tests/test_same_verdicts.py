@@ -15,7 +15,8 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 IDS = {"aws": "", "gcp": "project_id: terraml-dev-123\nbilling_account: 012345-ABCDEF-678901\n",
-       "azure": "subscription_id: 00000000-0000-0000-0000-000000000000\n"}
+       "azure": "subscription_id: 00000000-0000-0000-0000-000000000000\n"
+                "entra_object_ids: {alice: 11111111-1111-1111-1111-111111111111}\n"}
 REGIONS = {"us-east-1": {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"},
            "eu-west-1": {"aws": "eu-west-1", "gcp": "europe-west4", "azure": "westeurope"}}
 ALWAYS_ON_GPU = ("serving:\n  mode: realtime\n  accelerator: T4\n  min_instances: 3\n"

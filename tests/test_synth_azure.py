@@ -9,7 +9,8 @@ from stacks.app import load_environment
 from tests.conftest import ROOT
 from tests.test_synth_aws import one, resources, synth
 
-AZURE_IDS = "subscription_id: 00000000-0000-0000-0000-000000000000\n"
+AZURE_IDS = ("subscription_id: 00000000-0000-0000-0000-000000000000\n"
+             "entra_object_ids: {alice: 11111111-1111-1111-1111-111111111111}\n")
 
 
 def swap_to_azure(text: str, region_from: str = "us-east-1", region_to: str = "eastus") -> str:

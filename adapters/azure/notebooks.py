@@ -15,9 +15,11 @@ low 28 bits; the `n` because Azure refuses a name ending in `-<digits only>`); t
 `notebooks` output maps each user to it, and `status` / `stop-idle` list every compute instance
 of the workspace.
 
-Assignment: Azure assigns an instance to an Entra object id, which `notebooks.users` does not
-carry, so each instance is created for the deploying identity and tagged `terraml-user: <user>`;
-an owner reassigns it (Azure ML studio, or `personalComputeInstanceSettings`) once.
+Assignment: Azure ML assigns each instance to one person, by Microsoft Entra object id; the
+deploying identity (often a CI service principal) would otherwise own it and nobody could open
+it. So the Azure file names each user's object id in `entra_object_ids` (a cloud id, like
+`subscription_id`), and a user without one is one line, exit 2. Instances are also tagged
+`terraml-user: <user>`.
 """
 
 from __future__ import annotations
@@ -54,13 +56,31 @@ def notebook_name(site: Site[AzureIds], user: str) -> str:
     return f"{user[:15]}-n{digest:07x}"
 
 
+def _owners(site: Site[AzureIds], users: list[str]) -> dict[str, str]:
+    """Each notebooks user's Entra object id; `UserError` naming `entra_object_ids` for a user
+    without one or an entry for someone who is not a notebooks user."""
+    owners = dict(site.ids.entra_object_ids)
+    missing = [user for user in users if user not in owners]
+    if missing:
+        raise UserError(site.where("entra_object_ids", (
+            f"expected each notebooks user's Microsoft Entra object id (Azure ML assigns a "
+            f"compute instance to it; az ad user show --id <upn> --query id), missing "
+            f"{', '.join(missing)}")))
+    strangers = sorted(set(owners) - set(users))
+    if strangers:
+        raise UserError(site.where("entra_object_ids", (
+            f"expected only notebooks.users, found {', '.join(strangers)}")))
+    return owners
+
+
 @AzureAdapter.implementation("notebooks")
 def notebooks(adapter: AzureAdapter, scope: Construct, props: NotebooksProps, *,
               key: AzureKeyRefs, network: AzureNetworkRefs, data: AzureDataRefs,
               identity: AzureIdentityRefs) -> AzureNotebooksRefs:
     """One private compute instance per user, stopped when idle (see the module)."""
-    del key, data  # no identity of their own: users reach data with their own Entra identity
+    del data  # no identity of their own: users reach data with their own Entra identity
     site, spec = props.site, props.notebooks
+    owners = _owners(site, spec.users)
     low, high = IDLE_MINUTES
     if not low <= spec.idle_shutdown_minutes <= high:
         raise UserError(site.where("notebooks.idle_shutdown_minutes", (
@@ -89,6 +109,8 @@ def notebooks(adapter: AzureAdapter, scope: Construct, props: NotebooksProps, *,
                     "idleTimeBeforeShutdown": f"PT{spec.idle_shutdown_minutes}M",
                     "enableRootAccess": root,
                     "enableSSO": True,
+                    "personalComputeInstanceSettings": {"assignedUser": {
+                        "objectId": owners[user], "tenantId": key.vault.tenant_id}},
                 }}},
             tags={**site.tags, USER_TAG: user})
     return AzureNotebooksRefs(outputs={
