@@ -24,6 +24,13 @@ from tests.test_local_deploy import _skip_reason
 PROGRESS = re.compile(r"apply: (\d+)/(\d+) resources")
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT at its default, so Python turns it into KeyboardInterrupt as in a
+    terminal. A test run started in the background of a non-interactive shell (`make test &`)
+    inherits SIGINT ignored, and Python then installs no handler: Ctrl-C would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Up:
     """`terraml up --env dev --local` in the background, its stderr in a file."""
 
@@ -32,7 +39,8 @@ class Up:
         self.handle = open(self.log, "w")  # noqa: SIM115 - closed in wait()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "terraml", "up", "--env", "dev", "--local"], cwd=work,
-            stdout=subprocess.DEVNULL, stderr=self.handle, text=True)
+            stdout=subprocess.DEVNULL, stderr=self.handle, text=True,
+            preexec_fn=_ctrl_c_as_in_a_terminal)  # noqa: PLW1509 - one signal() call
 
     def stderr(self) -> str:
         return self.log.read_text()
