@@ -117,8 +117,11 @@ def send_events_to_eventbridge(scope: Construct, cid: str, data: AwsDataRefs,
                                bucket: str) -> S3Bucket:
     """Turn on EventBridge notifications for data bucket `bucket` and return the bucket. Once
     per bucket: S3 keeps one notification configuration per bucket, so a second resource would
-    undo the first; the first layer that asks names it (`cid` in its `scope`), which keeps the
-    address of an existing deployment's notification when another layer starts listening."""
+    undo the first. The first layer that asks names it (`cid` in its `scope`; the pipeline
+    builds before the notebooks), so a deployed pipeline trigger keeps its address. Caveat:
+    when the first asker stops asking (a trigger moved off a bucket the notebooks also use),
+    the resource changes address, and one apply creates the new one and deletes the old one
+    unordered; the next apply restores the setting if the delete came last."""
     item = data.buckets[bucket]
     if bucket not in data.eventbridge:
         data.eventbridge[bucket] = S3BucketNotification(scope, cid, bucket=item.id,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from typing import Any
 
 from moto.events.models import Rule, events_backends
@@ -71,7 +72,8 @@ def _send_to_targets(self: Rule, original_event: dict[str, Any],
             from moto.stepfunctions.responses import get_backend
 
             get_backend(arn.account, arn.region).start_execution(
-                target["Arn"], name=None,
+                target["Arn"], name=str(uuid.uuid4()),  # as EventBridge does: moto's
+                #                    interpreter would name every execution "None"
                 execution_input=_payload(target, original_event, transform_input))
         elif arn.service == "sns":
             from moto.sns.models import sns_backends
