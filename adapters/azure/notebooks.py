@@ -6,8 +6,8 @@ platform subnet, no public IP, SSH and local auth off, personal (single-user) au
 stopped by Azure after `idle_shutdown_minutes` idle (Azure takes 15 to 4320), root (sudo) per
 `notebooks.root_access` (default: on in dev only). Every compute instance has Azure's fixed
 P10 OS disk (128 GiB premium SSD, billed also while stopped), so `notebooks.disk_gb` does not
-apply on Azure; the cost report says so on each instance. No managed identity: data is read and written as the
-signed-in user.
+apply on Azure; the cost report says so on each instance. No managed identity: data is read
+and written as the signed-in user.
 
 Name rule (Azure compute names: at most 24 characters, unique in the region): the user name
 cut to 15 characters, `-n` and 7 hex digits of crc32("<subscription>/<prefix>/<user>") (its

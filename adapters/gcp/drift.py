@@ -61,6 +61,8 @@ from core.props import DriftProps, Site
 
 AGENT = "serviceAccount:service-{number}@gcp-sa-aiplatform.iam.gserviceaccount.com"
 REQUESTS_TABLE = "endpoint_requests"  # Vertex AI creates it in the stack's dataset (CMEK)
+
+
 @dataclass(kw_only=True)
 class GcpDriftRefs(Refs):
     """Outputs only: the monitor and its schedule are made at run time."""
